@@ -1,0 +1,1 @@
+"""Subcommands of the ``nwbgen`` CLI, one module per area."""

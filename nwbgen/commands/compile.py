@@ -1,0 +1,5 @@
+"""``nwbgen compile`` and ``nwbgen inspect``."""
+
+from __future__ import annotations
+
+COMMANDS: list = []

@@ -1,0 +1,1 @@
+"""HDF5 input/output: the runtime ``HDF5IO`` and the HDF5 toolkit."""

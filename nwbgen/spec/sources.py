@@ -1,0 +1,210 @@
+"""Where namespaces come from: a file's ``/specifications``, YAML files, the bundled package.
+
+All I/O of the compiler's front end lives here; everything downstream works on the
+:class:`~nwbgen.spec.model.Namespace` values these functions return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from ..errors import SourceError, SpecError
+from .model import Namespace, version_key
+from .parse import namespace_entries, parse_namespace
+
+#: namespace name -> version -> source name -> parsed document
+SpecDicts = dict[str, dict[str, dict[str, Any]]]
+
+
+def _decode(value: Any, where: str) -> Any:
+    """A cached spec source: JSON (sometimes YAML) as bytes or str, scalar or shape (1,)."""
+    if hasattr(value, "shape") and getattr(value, "shape", ()) not in ((), None):
+        if value.size != 1:
+            raise SourceError(f"{where}: expected one spec document, found shape {value.shape}")
+        value = value.reshape(-1)[0]
+    if hasattr(value, "item") and not isinstance(value, (bytes, str)):
+        value = value.item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if not isinstance(value, str):
+        raise SourceError(f"{where}: spec source is {type(value).__name__}, not text")
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise SourceError(f"{where}: spec source is neither JSON nor YAML ({exc})") from None
+
+
+def read_specs_as_dicts(group: Any) -> SpecDicts:
+    """Every namespace and version under an h5py ``/specifications`` group, as dicts.
+
+    Returns ``{namespace: {version: {source: document}}}``; the namespace document is
+    under the source name ``"namespace"``.
+    """
+    import h5py
+
+    filename = getattr(getattr(group, "file", None), "filename", "<file>")
+    out: SpecDicts = {}
+    for ns_name in sorted(group):
+        ns_group = group[ns_name]
+        if not isinstance(ns_group, h5py.Group):
+            continue
+        for version in sorted(ns_group, key=version_key):
+            version_group = ns_group[version]
+            if not isinstance(version_group, h5py.Group):
+                continue
+            sources: dict[str, Any] = {}
+            for source in sorted(version_group):
+                obj = version_group[source]
+                if isinstance(obj, h5py.Dataset):
+                    sources[source] = _decode(obj[()], f"{filename}:{obj.name}")
+            out.setdefault(ns_name, {})[version] = sources
+    return out
+
+
+def spec_sha256(sources: Mapping[str, Any]) -> str:
+    """Hash of a namespace's content, independent of YAML vs JSON spelling and key order."""
+    canonical = json.dumps(sources, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def namespaces_from_dicts(specs: SpecDicts, origin: str) -> list[Namespace]:
+    """Namespaces from :func:`read_specs_as_dicts` output (every version of each)."""
+    out = []
+    for ns_name, versions in specs.items():
+        for version, sources in versions.items():
+            where = f"{origin}/{ns_name}/{version}"
+            if "namespace" not in sources:
+                raise SourceError(f"{where}: no 'namespace' document")
+            entries = namespace_entries(sources["namespace"], where)
+            entry = next((e for e in entries if e["name"] == ns_name), entries[0])
+            raw = {"name": entry["name"], "version": version, "sources": sources}
+            ns = parse_namespace(entry, sources, where, raw=raw)
+            if ns.version != version:
+                # the group name is what the file says; pynwb caches 2.6.0-alpha for 2.6.0
+                ns = _with_version(ns, version)
+            out.append(ns)
+    return out
+
+
+def _with_version(ns: Namespace, version: str) -> Namespace:
+    from dataclasses import replace
+
+    return replace(ns, version=version)
+
+
+def namespaces_from_h5(path: str | Path) -> list[Namespace]:
+    """The namespaces cached in an NWB/HDF5 file, or an error naming the file."""
+    import h5py
+
+    path = Path(path)
+    try:
+        h5f = h5py.File(path, "r")
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: not an HDF5 file ({exc.args[0] if exc.args else exc})") from None
+    with h5f:
+        group = h5f.get("specifications")
+        if group is None:
+            raise SourceError(f"{path}: has no /specifications group")
+        return namespaces_from_dicts(read_specs_as_dicts(group), f"{path}:/specifications")
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: invalid YAML ({exc})") from None
+
+
+def namespaces_from_yaml(path: str | Path) -> list[Namespace]:
+    """Every namespace of a ``*.namespace.yaml`` file, its sources read from beside it."""
+    path = Path(path)
+    document = _load_yaml(path)
+    out = []
+    for entry in namespace_entries(document, str(path)):
+        sources: dict[str, Any] = {"namespace": {"namespaces": [entry]}}
+        for item in entry.get("schema") or ():
+            if "source" in item:
+                source_path = path.parent / str(item["source"])
+                if not source_path.exists():
+                    raise SourceError(f"{path}: namespace {entry['name']} names source {item['source']!r}, not found at {source_path}")
+                stem = _stem(str(item["source"]))
+                sources[stem] = _load_yaml(source_path)
+        version = str(entry.get("version") or "unversioned")
+        raw = {"name": entry["name"], "version": version, "sources": sources}
+        out.append(parse_namespace(entry, sources, str(path), raw=raw))
+    return out
+
+
+def _stem(source: str) -> str:
+    for suffix in (".yaml", ".yml", ".json"):
+        if source.endswith(suffix):
+            return source[: -len(suffix)]
+    return source
+
+
+def is_hdf5(path: str | Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    if head == b"\x89HDF\r\n\x1a\n":
+        return True
+    import h5py
+
+    return bool(h5py.is_hdf5(str(path)))
+
+
+def load_sources(paths: Iterable[str | Path]) -> list[Namespace]:
+    """Namespaces from NWB/HDF5 files and namespace YAML files given together."""
+    out: list[Namespace] = []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise SourceError(f"{path}: no such file")
+        if path.suffix in (".yaml", ".yml"):
+            out.extend(namespaces_from_yaml(path))
+        elif is_hdf5(path):
+            out.extend(namespaces_from_h5(path))
+        else:
+            raise SourceError(f"{path}: neither an HDF5 file nor a namespace YAML file")
+    return out
+
+
+def bundled_namespaces() -> list[Namespace]:
+    """The namespaces whose compiled packages ship in :mod:`nwbgen.generated`."""
+    from importlib import resources
+
+    root = resources.files("nwbgen.generated")
+    manifest_file = root / "manifest.json"
+    if not manifest_file.is_file():
+        return []
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    out = []
+    for entry in manifest.get("namespaces", []):
+        spec_file = root.joinpath(*entry["package"].split("/"), "_spec.json")
+        raw = json.loads(spec_file.read_text(encoding="utf-8"))
+        out.extend(namespaces_from_dicts({raw["name"]: {raw["version"]: raw["sources"]}}, "nwbgen.generated"))
+    return out
+
+
+def newest(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:
+    """The newest version of each namespace name."""
+    best: dict[str, Namespace] = {}
+    for ns in namespaces:
+        if ns.name not in best or version_key(ns.version) > version_key(best[ns.name].version):
+            best[ns.name] = ns
+    return best
