@@ -222,6 +222,8 @@ def parse_schema_file(source: str, content: Mapping[str, Any], where: str) -> Sc
 
 def namespace_entries(document: Any, where: str) -> list[Mapping[str, Any]]:
     """The namespace dicts of a namespace document (``{"namespaces": [...]}``)."""
+    if isinstance(document, Mapping) and ("groups" in document or "datasets" in document):
+        raise SpecError(f"{where}: is a schema source, not a namespace file; give the namespace YAML that names it")
     if not isinstance(document, Mapping) or not isinstance(document.get("namespaces"), list):
         raise SpecError(f"{where}: not a namespace document (no 'namespaces' list)")
     for entry in document["namespaces"]:

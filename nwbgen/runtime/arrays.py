@@ -1,0 +1,93 @@
+"""Array annotations: ``Annotated[Array[np.float32], ArraySpec(...)]``.
+
+``Array[DT]`` is what a type checker sees: a numpy array of that scalar type, or
+any array proxy (an HDF5-backed lazy array) that behaves like one. ``ArraySpec``
+is what pydantic sees: the schema's dtype and shape alternatives, checked when a
+model is built from Python values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar, Union
+
+import numpy as np
+import numpy.typing as npt
+from pydantic_core import core_schema
+
+DT_co = TypeVar("DT_co", bound=Any, covariant=True)
+
+
+class ArrayProxy(Protocol[DT_co]):
+    """Anything array-like enough to stand in for data: numpy arrays, lazy HDF5 arrays."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def dtype(self) -> np.dtype: ...
+
+    def __getitem__(self, key: Any) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+
+# a Union (not X | Y) so that the alias stays subscriptable on Python 3.10
+Array = Union[npt.NDArray[DT_co], ArrayProxy[DT_co]]  # noqa: UP007
+
+#: schema dtype -> numpy dtype used when building an array from Python values
+NUMPY_DTYPES: dict[str, Any] = {
+    "float32": np.float32,
+    "float64": np.float64,
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "bool": np.bool_,
+}
+
+ShapeAlternatives = tuple[tuple[int | None, ...], ...]
+
+
+class ArraySpec:
+    """The schema's facts about one array: dtype, shape alternatives, dimension names."""
+
+    __slots__ = ("dims", "dtype", "shape")
+
+    def __init__(
+        self,
+        dtype: Any = None,
+        shape: ShapeAlternatives | None = None,
+        dims: tuple[tuple[str, ...], ...] | None = None,
+    ) -> None:
+        self.dtype = dtype
+        self.shape = shape
+        self.dims = dims
+
+    def __repr__(self) -> str:
+        return f"ArraySpec(dtype={self.dtype!r}, shape={self.shape!r}, dims={self.dims!r})"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.validate)
+
+    def validate(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)) or np.isscalar(value):
+            value = np.asarray(value, dtype=NUMPY_DTYPES.get(self.dtype) if isinstance(self.dtype, str) else None)
+        elif not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            raise ValueError(f"expected an array, got {type(value).__name__}")
+        if self.shape is not None:
+            self.check_shape(tuple(value.shape))
+        return value
+
+    def check_shape(self, shape: tuple[int, ...]) -> None:
+        assert self.shape is not None
+        for alternative in self.shape:
+            if len(alternative) == len(shape) and all(
+                want is None or want == got for want, got in zip(alternative, shape)
+            ):
+                return
+        allowed = " or ".join(str(tuple("*" if s is None else s for s in alt)) for alt in self.shape)
+        raise ValueError(f"shape {shape} does not match {allowed}")

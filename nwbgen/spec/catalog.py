@@ -1,0 +1,292 @@
+"""The catalog: every namespace version a compile needs, includes resolved, types ordered.
+
+A :class:`NamespaceCatalog` answers three questions the generator asks:
+
+* which namespace version does each include name (``core`` includes ``hdmf-common``)?
+* which type definition does a type name mean, seen from a given namespace?
+* in what order must the classes be defined (parents before children)?
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Union
+
+from ..errors import CompileError
+from .model import Attribute, Dataset, Group, Link, Namespace, Spec, version_key
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """A neurodata type by its namespace and name; unique across a catalog."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}:{self.name}"
+
+
+@dataclass(frozen=True)
+class TypeDef:
+    ref: TypeRef
+    spec: Spec
+    module: str  # schema source stem, e.g. "nwb.base"
+    parent: Union[TypeRef, None]
+    index: int  # position in its namespace, for stable ordering
+
+
+class NamespaceCatalog:
+    """Namespaces chosen for one compile, keyed by name (one version each)."""
+
+    def __init__(self, namespaces: Iterable[Namespace], fallback: Iterable[Namespace] = ()):
+        given = _newest_by_name(namespaces)
+        self._fallback = {**_newest_by_name(fallback), **given}
+        self.namespaces: dict[str, Namespace] = {}
+        for name in sorted(given):
+            self._add(given[name], via=None)
+        self.includes: dict[str, tuple[str, ...]] = {
+            name: self._includes_of(ns) for name, ns in self.namespaces.items()
+        }
+        self.types: dict[TypeRef, TypeDef] = {}
+        self._by_ns: dict[str, dict[str, TypeDef]] = {}
+        for ns in self.namespaces.values():
+            self._collect_types(ns)
+        for name in self.namespaces:
+            self._resolve_parents(name)
+        self._check_inheritance_cycles()
+
+    # -- namespaces -------------------------------------------------------------
+    def _add(self, ns: Namespace, via: Union[str, None]) -> None:
+        if ns.name in self.namespaces:
+            return
+        self.namespaces[ns.name] = ns
+        for include in ns.includes:
+            if include.namespace in self.namespaces:
+                continue
+            found = self._fallback.get(include.namespace)  # given ones win
+            if found is None:
+                raise CompileError(
+                    f"namespace {ns.name} {ns.version} ({ns.origin}) includes namespace "
+                    f"{include.namespace!r}, which is neither given nor bundled"
+                )
+            self._add(found, via=ns.name)
+
+    def _includes_of(self, ns: Namespace) -> tuple[str, ...]:
+        names = [inc.namespace for inc in ns.includes]
+        # core before 2.2 used hdmf-common types without including the namespace
+        if ns.name == "core" and "hdmf-common" in self.namespaces and "hdmf-common" not in names:
+            names.append("hdmf-common")
+        return tuple(dict.fromkeys(names))
+
+    def include_closure(self, name: str) -> list[str]:
+        """``name`` and everything it includes, depth-first, each once."""
+        seen: list[str] = []
+        stack = [name]
+        while stack:
+            current = stack.pop(0)
+            if current in seen:
+                continue
+            seen.append(current)
+            stack.extend(self.includes.get(current, ()))
+        return seen
+
+    # -- types --------------------------------------------------------------------
+    def _collect_types(self, ns: Namespace) -> None:
+        table: dict[str, TypeDef] = {}
+        index = 0
+        for schema in ns.schemas:
+            for spec in schema.types:
+                assert spec.def_type is not None
+                if spec.def_type in table:
+                    raise CompileError(
+                        f"namespace {ns.name} {ns.version}: type {spec.def_type} is defined twice "
+                        f"({table[spec.def_type].module} and {schema.module_name})"
+                    )
+                ref = TypeRef(ns.name, spec.def_type)
+                table[spec.def_type] = TypeDef(ref, spec, schema.module_name, None, index)
+                index += 1
+        self._by_ns[ns.name] = table
+
+    def resolve(self, name: str, from_namespace: str, where: str = "") -> TypeDef:
+        """The type ``name`` as seen from ``from_namespace``: its own first, then includes."""
+        for ns_name in self.include_closure(from_namespace):
+            found = self._by_ns.get(ns_name, {}).get(name)
+            if found is not None:
+                return self.types.get(found.ref, found)
+        ns = self.namespaces[from_namespace]
+        raise CompileError(
+            f"namespace {ns.name} {ns.version}{': ' + where if where else ''}: unknown type {name!r} "
+            f"(not defined in {', '.join(self.include_closure(from_namespace))})"
+        )
+
+    def _resolve_parents(self, ns_name: str) -> None:
+        for name, typedef in self._by_ns[ns_name].items():
+            parent = None
+            inc = typedef.spec.inc_type
+            if inc is not None:
+                if inc == name:
+                    # an extension refining a type of the same name from an include
+                    parent_def = self._resolve_in_includes(inc, ns_name, typedef)
+                else:
+                    parent_def = self.resolve(inc, ns_name, where=f"type {name}")
+                parent = parent_def.ref
+            full = replace(typedef, parent=parent)
+            self._by_ns[ns_name][name] = full
+            self.types[full.ref] = full
+
+    def _resolve_in_includes(self, name: str, ns_name: str, typedef: TypeDef) -> TypeDef:
+        for other in self.include_closure(ns_name)[1:]:
+            found = self._by_ns.get(other, {}).get(name)
+            if found is not None:
+                return found
+        raise CompileError(f"namespace {ns_name}: type {name} extends itself")
+
+    def _check_inheritance_cycles(self) -> None:
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        for typedef in self.types.values():
+            if typedef.parent is not None:
+                graph.add_edge(typedef.ref, typedef.parent)
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            return
+        names = " -> ".join(str(edge[0]) for edge in cycle) + f" -> {cycle[0][0]}"
+        raise CompileError(f"inheritance cycle: {names}")
+
+    def types_of(self, ns_name: str) -> list[TypeDef]:
+        return list(self._by_ns[ns_name].values())
+
+    def ancestors(self, ref: TypeRef) -> list[TypeDef]:
+        """Parent, grandparent, ... of a type (nearest first)."""
+        out = []
+        current = self.types[ref].parent
+        while current is not None:
+            out.append(self.types[current])
+            current = self.types[current].parent
+        return out
+
+    def is_subtype(self, ref: TypeRef, base: TypeRef) -> bool:
+        return ref == base or any(a.ref == base for a in self.ancestors(ref))
+
+    def subtypes(self, base: TypeRef) -> list[TypeRef]:
+        return [ref for ref in self.types if self.is_subtype(ref, base)]
+
+    def class_order(self, ns_name: str) -> list[TypeDef]:
+        """The types of a namespace, every parent before its children, schema order otherwise."""
+        import networkx as nx
+
+        local = self._by_ns[ns_name]
+        graph = nx.DiGraph()
+        for typedef in local.values():
+            graph.add_node(typedef.ref)
+            if typedef.parent is not None and typedef.parent.namespace == ns_name:
+                graph.add_edge(typedef.parent, typedef.ref)
+        order = nx.lexicographical_topological_sort(graph, key=lambda ref: f"{local[ref.name].index:06d}")
+        return [local[ref.name] for ref in order]
+
+    def rolled_down(self, ref: TypeRef) -> Spec:
+        """A type's spec with everything it inherits merged in (own keys win)."""
+        typedef = self.types[ref]
+        if typedef.parent is None:
+            return typedef.spec
+        return merge_spec(self.rolled_down(typedef.parent), typedef.spec)
+
+    def namespace_order(self) -> list[str]:
+        """Namespaces with every include before its includer."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        for name, includes in self.includes.items():
+            graph.add_node(name)
+            for inc in includes:
+                if inc in self.namespaces and inc != name:
+                    graph.add_edge(inc, name)
+        try:
+            return list(nx.lexicographical_topological_sort(graph))
+        except nx.NetworkXUnfeasible:
+            cycle = nx.find_cycle(graph)
+            raise CompileError("namespace include cycle: " + " -> ".join(e[0] for e in cycle)) from None
+
+
+def _newest_by_name(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:
+    best: dict[str, Namespace] = {}
+    for ns in namespaces:
+        if ns.name not in best or version_key(ns.version) > version_key(best[ns.name].version):
+            best[ns.name] = ns
+    return best
+
+
+# -- merging overrides ------------------------------------------------------------
+
+
+def member_key(member: Union[Attribute, Dataset, Group, Link]) -> str:
+    if member.name is not None:
+        return member.name
+    if isinstance(member, Link):
+        return f"<link {member.target_type}>"
+    return f"<{member.inc_type or member.def_type}>"
+
+
+def _merge_members(base: tuple, own: tuple, merge) -> tuple:
+    by_key = {member_key(m): m for m in base}
+    order = [member_key(m) for m in base]
+    for member in own:
+        key = member_key(member)
+        if key in by_key:
+            by_key[key] = merge(by_key[key], member)
+        else:
+            by_key[key] = member
+            order.append(key)
+    return tuple(by_key[key] for key in order)
+
+
+def merge_attribute(base: Attribute, own: Attribute) -> Attribute:
+    """An attribute refined by a subtype keeps what it does not restate (dtype, default)."""
+    inherited = {}
+    if own.dtype is None:
+        inherited["dtype"] = base.dtype
+    if own.default_value is None and own.value is None:
+        inherited["default_value"] = base.default_value
+    if own.shape is None and base.shape is not None:
+        inherited["shape"], inherited["dims"] = base.shape, base.dims
+    return replace(own, **inherited) if inherited else own
+
+
+def _given(spec: Spec, key: str) -> bool:
+    if key == "inc_type":
+        return "neurodata_type_inc" in spec.given or "data_type_inc" in spec.given
+    return key in spec.given
+
+
+def merge_spec(base: Spec, own: Spec) -> Spec:
+    """``own`` refining ``base``: keys ``own`` set win; members merge by name."""
+    keys = ["name", "default_name", "quantity", "inc_type", "linkable"]
+    if isinstance(base, Dataset) and isinstance(own, Dataset):
+        keys += ["dtype", "shape", "value", "default_value"]
+        if not _given(own, "shape"):
+            keys.append("dims")
+    inherited = {key: getattr(base, key) for key in keys if not _given(own, key)}
+    if own.def_type is not None:
+        inherited.pop("inc_type", None)
+        inherited.pop("quantity", None)
+    if isinstance(base, Group) and isinstance(own, Group):
+        return replace(
+            own,
+            doc=own.doc or base.doc,
+            attributes=_merge_members(base.attributes, own.attributes, merge_attribute),
+            datasets=_merge_members(base.datasets, own.datasets, merge_spec),
+            groups=_merge_members(base.groups, own.groups, merge_spec),
+            links=_merge_members(base.links, own.links, lambda b, o: o),
+            **inherited,
+        )
+    if isinstance(base, Dataset) and isinstance(own, Dataset):
+        return replace(
+            own,
+            doc=own.doc or base.doc,
+            attributes=_merge_members(base.attributes, own.attributes, merge_attribute),
+            **inherited,
+        )
+    return own
