@@ -17,3 +17,15 @@ class CompileError(NWBGenError):
 
 class SourceError(NWBGenError):
     """A file that is not HDF5, or whose /specifications cannot be read."""
+
+
+class HDF5PathError(NWBGenError):
+    """A path that names no object in an HDF5 file."""
+
+
+class DanglingReferenceError(HDF5PathError):
+    """A reference or soft link that points to no object."""
+
+
+class TruncateError(NWBGenError):
+    """A file that cannot be truncated as asked (bad target, bad row count)."""

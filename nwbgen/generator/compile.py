@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional, Sequence
 
 from linkml_runtime.linkml_model.meta import SchemaDefinition
 
@@ -16,7 +16,7 @@ from .. import __version__
 from ..spec.catalog import NamespaceCatalog
 from ..spec.model import Namespace
 from .linkml import build_linkml, dtypes_schema
-from .naming import package_name, version_package
+from .naming import package_name
 from .render import format_all, render, render_module, render_version_init
 from .views import ViewBuilder, docstring
 
@@ -39,7 +39,9 @@ def compile_namespaces(
     fallback: Iterable[Namespace] = (),
     only: Optional[Iterable[str]] = None,
     runtime_import: Optional[str] = None,
+    emit_linkml: bool = False,
     format: bool = True,
+    progress: Callable[[str], None] = lambda message: None,
 ) -> CompileResult:
     """Compile namespaces (and what they include) into the files of a package.
 
@@ -48,26 +50,56 @@ def compile_namespaces(
     ``only`` restricts the emitted packages to some namespace names (their includes
     must then already be importable beside them).
     """
-    catalog = NamespaceCatalog(namespaces, fallback)
-    schemas = build_linkml(catalog)
+    return compile_sets(
+        [list(namespaces)],
+        fallback=fallback,
+        only=only,
+        runtime_import=runtime_import,
+        emit_linkml=emit_linkml,
+        format=format,
+        progress=progress,
+    )
+
+
+def compile_sets(
+    sets: Sequence[Sequence[Namespace]],
+    *,
+    fallback: Iterable[Namespace] = (),
+    only: Optional[Iterable[str]] = None,
+    runtime_import: Optional[str] = None,
+    emit_linkml: bool = False,
+    format: bool = True,
+    progress: Callable[[str], None] = lambda message: None,
+) -> CompileResult:
+    """Several namespace sets (core 2.7.0 with its hdmf-common, core 2.11.0 with its
+    own, ...) compiled side by side into one package."""
+    fallback = list(fallback)
     vendored = runtime_import is None
-    builder = ViewBuilder(schemas, "..._runtime" if vendored else runtime_import, __version__)
-    selected = [n for n in schemas if only is None or n in set(only)]
     sources: dict[str, str] = {}  # python files, formatted together at the end
     files: dict[str, bytes] = {}
-    entries = []
-    for ns_name in selected:
-        package = builder.package(ns_name)
-        base = package.package
-        for module in package.modules:
-            path = f"{base}/{module.name}.py"
-            sources[path] = render_module(module)
-        sources[f"{base}/__init__.py"] = render_version_init(package)
-        ns = catalog.namespaces[ns_name]
-        files[f"{base}/_spec.json"] = _spec_json(ns)
-        files.setdefault(f"{package_name(ns_name)}/__init__.py", _namespace_init(builder.header(ns_name), ns_name))
-        entries.append(
-            {
+    entries: dict[tuple[str, str], dict] = {}
+    catalog = None
+    schemas: dict[str, SchemaDefinition] = {}
+    for namespaces in sets:
+        catalog = NamespaceCatalog(namespaces, fallback)
+        names = ", ".join(f"{n} {ns.version}" for n, ns in catalog.namespaces.items())
+        progress(f"building {names}")
+        schemas = build_linkml(catalog)
+        builder = ViewBuilder(schemas, "..._runtime" if vendored else runtime_import, __version__)
+        for ns_name in schemas:
+            if only is not None and ns_name not in set(only):
+                continue
+            ns = catalog.namespaces[ns_name]
+            if (ns_name, ns.version) in entries:
+                continue
+            package = builder.package(ns_name)
+            base = package.package
+            for module in package.modules:
+                sources[f"{base}/{module.name}.py"] = render_module(module)
+            sources[f"{base}/__init__.py"] = render_version_init(package)
+            files[f"{base}/_spec.json"] = _spec_json(ns)
+            files.setdefault(f"{package_name(ns_name)}/__init__.py", _namespace_init(ns_name))
+            entries[(ns_name, ns.version)] = {
                 "name": ns_name,
                 "version": package.version,
                 "package": base,
@@ -78,13 +110,17 @@ def compile_namespaces(
                     if inc in catalog.namespaces
                 ],
             }
-        )
-    entries.sort(key=lambda e: (e["name"], e["version"]))
+        if emit_linkml:
+            for name, data in linkml_files(schemas).items():
+                files[f"linkml/{name}"] = data
+    assert catalog is not None, "no namespace set given"
+    ordered = [entries[key] for key in sorted(entries)]
     if vendored:
         for name in RUNTIME_MODULES:
             text = resources.files("nwbgen.runtime").joinpath(name).read_text(encoding="utf-8")
             files[f"_runtime/{name}"] = (_RUNTIME_HEADER + text).encode()
-    sources["__init__.py"] = _root_init(entries)
+    sources["__init__.py"] = _root_init(ordered)
+    progress(f"formatting {len(sources)} modules")
     formatted = format_all(sources) if format else sources
     files.update((path, text.encode()) for path, text in formatted.items())
     files["py.typed"] = b""
@@ -93,7 +129,7 @@ def compile_namespaces(
         "generator": "nwbgen",
         "nwbgen_version": __version__,
         "requires": list(REQUIRES),
-        "namespaces": entries,
+        "namespaces": ordered,
         "files": sorted([*files, "manifest.json"]),
     }
     files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
@@ -109,8 +145,8 @@ def _spec_json(ns: Namespace) -> bytes:
     return (json.dumps(raw, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
-def _namespace_init(header: str, ns_name: str) -> bytes:
-    return f'{header.splitlines()[0]}\n"""Versions of the {ns_name} namespace."""\n'.encode()
+def _namespace_init(ns_name: str) -> bytes:
+    return f'# Generated by nwbgen {__version__}.\n"""Versions of the {ns_name} namespace."""\n'.encode()
 
 
 def _root_init(entries: list[dict]) -> str:
@@ -133,4 +169,4 @@ def linkml_files(schemas: dict[str, SchemaDefinition]) -> dict[str, bytes]:
     return out
 
 
-__all__ = ["CompileResult", "compile_namespaces", "linkml_files", "package_name", "version_package"]
+__all__ = ["CompileResult", "compile_namespaces", "compile_sets", "linkml_files"]

@@ -349,10 +349,12 @@ class LinkMLBuilder:
         if full.linkable:
             annotations["linkable"] = "true"
         typed = None
-        if full.inc_type is not None:
+        if full.def_type is not None:  # a type defined in place is that type here
+            typed = self.catalog.resolve(full.def_type, ns_name, here).ref
+        elif full.inc_type is not None:
             typed = self.catalog.resolve(full.inc_type, ns_name, here).ref
         multivalued = None
-        if parent_class is not None or _needs_own_class(full):
+        if (parent_class is not None and full.def_type is None) or _needs_own_class(full):
             python_name = self._nested_name(ns_name, owner_python, full.name)
             linkml_name = self._linkml_name(ns_name, python_name)
             if parent_class is not None:
@@ -431,6 +433,8 @@ def _members(spec: Union[Spec, None]) -> tuple:
 
 def _needs_own_class(member: Union[Dataset, Group]) -> bool:
     """Named untyped groups, untyped datasets with attributes, refined typed members."""
+    if member.def_type is not None:
+        return False
     if member.inc_type is None:
         return isinstance(member, Group) or bool(member.attributes)
     refining = {"attributes", "datasets", "groups", "links", "dtype", "shape", "dims", "value"}

@@ -96,7 +96,7 @@ class NamespaceCatalog:
         table: dict[str, TypeDef] = {}
         index = 0
         for schema in ns.schemas:
-            for spec in schema.types:
+            for spec in _type_definitions(schema.types):
                 assert spec.def_type is not None
                 if spec.def_type in table:
                     raise CompileError(
@@ -209,6 +209,16 @@ class NamespaceCatalog:
         except nx.NetworkXUnfeasible:
             cycle = nx.find_cycle(graph)
             raise CompileError("namespace include cycle: " + " -> ".join(e[0] for e in cycle)) from None
+
+
+def _type_definitions(specs: Iterable[Spec]) -> Iterable[Spec]:
+    """Every type definition, also those nested inside others (core 2.1 defines
+    ``Device`` and ``Subject`` inside ``NWBFile``)."""
+    for spec in specs:
+        if spec.def_type is not None:
+            yield spec
+        if isinstance(spec, Group):
+            yield from _type_definitions((*spec.datasets, *spec.groups))
 
 
 def _newest_by_name(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:

@@ -114,17 +114,27 @@ def parse_shape(value: Any, where: str) -> tuple[ShapeAlt, ...] | None:
 
 
 def parse_dims(value: Any, shape: tuple[ShapeAlt, ...] | None, where: str) -> tuple[tuple[str, ...], ...] | None:
+    """Dimension names per shape alternative.
+
+    Old schemas sometimes give one name per alternative for 1-D alternatives
+    (core 2.2 ``field_of_view``: shape ``[[2], [3]]``, dims ``[a, b]``); names that
+    fit no alternative fall back to ``dim_<i>`` rather than failing a real file.
+    """
+    def generic(alt: ShapeAlt) -> tuple[str, ...]:
+        return tuple(f"dim_{i}" for i in range(len(alt)))
+
     if value is None:
-        if shape is None:
-            return None
-        return tuple(tuple(f"dim_{i}" for i in range(len(alt))) for alt in shape)
+        return None if shape is None else tuple(generic(alt) for alt in shape)
     if isinstance(value, str):
         value = [value]
     alternatives = value if value and all(isinstance(v, list) for v in value) else [value]
     dims = tuple(tuple(str(d) for d in alt) for alt in alternatives)
-    if shape is not None and [len(a) for a in dims] != [len(a) for a in shape]:
-        raise SpecError(f"{where}: dims {value!r} do not match shape alternatives")
-    return dims
+    if shape is None or [len(a) for a in dims] == [len(a) for a in shape]:
+        return dims
+    flat = [str(d) for d in value] if all(not isinstance(v, list) for v in value) else []
+    if len(flat) == len(shape) and all(len(alt) == 1 for alt in shape):
+        return tuple((d,) for d in flat)
+    return tuple(generic(alt) for alt in shape)
 
 
 def _name_of(node: Mapping[str, Any], where: str) -> str:

@@ -184,15 +184,22 @@ def load_sources(paths: Iterable[str | Path]) -> list[Namespace]:
     return out
 
 
+def bundled_manifest() -> dict[str, Any]:
+    """The manifest of :mod:`nwbgen.generated` (empty before the first bundle)."""
+    from importlib import resources
+
+    manifest_file = resources.files("nwbgen.generated") / "manifest.json"
+    if not manifest_file.is_file():
+        return {}
+    return json.loads(manifest_file.read_text(encoding="utf-8"))
+
+
 def bundled_namespaces() -> list[Namespace]:
     """The namespaces whose compiled packages ship in :mod:`nwbgen.generated`."""
     from importlib import resources
 
     root = resources.files("nwbgen.generated")
-    manifest_file = root / "manifest.json"
-    if not manifest_file.is_file():
-        return []
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest = bundled_manifest()
     out = []
     for entry in manifest.get("namespaces", []):
         spec_file = root.joinpath(*entry["package"].split("/"), "_spec.json")
