@@ -3,5 +3,23 @@
 from __future__ import annotations
 
 from ..spec.sources import read_specs_as_dicts
+from .graph import SKIP_PATTERN, filter_dependency_graph, hdf_dependency_graph
+from .references import (
+    ReferenceIndex,
+    find_references,
+    get_references,
+    resolve_hardlink,
+)
+from .truncate import truncate_file
 
-__all__ = ["read_specs_as_dicts"]
+__all__ = [
+    "SKIP_PATTERN",
+    "ReferenceIndex",
+    "filter_dependency_graph",
+    "find_references",
+    "get_references",
+    "hdf_dependency_graph",
+    "read_specs_as_dicts",
+    "resolve_hardlink",
+    "truncate_file",
+]

@@ -216,7 +216,9 @@ class _Plan:
                 return
             k = keep[index]
             end = int(self.src[index][k - 1]) if k else 0
-            keep[target] = max(keep.get(target, 0), min(max(end, 0), self.length[target]))
+            keep[target] = max(
+                keep.get(target, 0), min(max(end, 0), self.length[target])
+            )
             index = target
 
     def _kept(self, path: str, keep: dict[str, int]) -> Any:
@@ -443,7 +445,9 @@ def _copy_selection(source: Any, space: Any) -> None:
             end = np.minimum(end, shape - 1)
             if np.all(start <= end):
                 count = tuple(int(x) for x in end - start + 1)
-                space.select_hyperslab(tuple(int(x) for x in start), count, op=h5s.SELECT_OR)
+                space.select_hyperslab(
+                    tuple(int(x) for x in start), count, op=h5s.SELECT_OR
+                )
 
 
 def _copy_values(src_id: Any, dst_id: Any, shape: tuple) -> None:
