@@ -390,10 +390,17 @@ class ViewBuilder:
 
     def _compatible(self, hint: str, inherited: str) -> bool:
         """Whether mypy accepts ``hint`` overriding ``inherited`` (narrowing only)."""
-        if inherited.endswith(" | None"):
-            inherited = inherited[: -len(" | None")]
-        hint = hint[: -len(" | None")] if hint.endswith(" | None") and hint != inherited else hint
+        optional = " | None"
+        if hint.endswith(optional):
+            if not inherited.endswith(optional):
+                return False  # a subtype making a required member optional widens it
+            hint = hint[: -len(optional)]
+        if inherited.endswith(optional):
+            inherited = inherited[: -len(optional)]
+        hint, inherited = _array_core(hint), _array_core(inherited)
         if hint == inherited or (hint.startswith("Literal[") and inherited == "str"):
+            return True
+        if inherited == "Any" or (hint.startswith("Array[") and inherited == "Array[Any]"):
             return True
         return hint in self._classes and inherited in self._classes and self._is_subclass(hint, inherited)
 
@@ -471,9 +478,6 @@ class ViewBuilder:
             }
             if compound:
                 fields = json.loads(compound)
-                for f in fields:
-                    if f.get("range"):
-                        refs.add(f["range"])
                 dtype_repr = _tuples([[f["name"], _dtype_label(f["dtype"])] for f in fields])
                 scalar = "np.void"
             else:
@@ -501,6 +505,13 @@ class ViewBuilder:
             needs.add(ImportView("typing", "Literal"))
             return f"Literal[{_pystr(json.loads(fixed))}]", refs, needs
         return scalar, refs, needs
+
+
+def _array_core(hint: str) -> str:
+    """``Annotated[Array[np.float32], ArraySpec(...)]`` -> ``Array[np.float32]``."""
+    if hint.startswith("Annotated[Array[") and hint.endswith(")]"):
+        return hint[len("Annotated[") : hint.index("]") + 1]
+    return hint
 
 
 def _dtype_label(dtype: Any) -> Any:

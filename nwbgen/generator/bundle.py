@@ -1,0 +1,71 @@
+"""Regenerate (or check) :mod:`nwbgen.generated`, the models nwbgen ships.
+
+    python -m nwbgen.generator.bundle [--schemas ../shared/schemas] [--check]
+
+Each core release is compiled with the hdmf-common release it was published with;
+the packages share one output tree, so an hdmf-common version used by several cores
+appears once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..spec.sources import load_sources
+from .compile import CompileResult, compile_sets
+from .emit import check_package, write_package
+
+#: core release -> the hdmf-common release it was published with (latest patch per minor)
+BUNDLE = (
+    ("2.2.5", "1.1.3"),
+    ("2.3.0", "1.5.0"),
+    ("2.4.0", "1.5.1"),
+    ("2.5.0", "1.5.1"),
+    ("2.6.0", "1.6.0"),
+    ("2.7.0", "1.8.0"),
+    ("2.8.0", "1.8.0"),
+    ("2.9.0", "1.8.0"),
+    ("2.10.0", "1.9.0"),
+    ("2.11.0", "1.10.0"),
+)
+RUNTIME_IMPORT = "nwbgen.runtime"
+GENERATED = Path(__file__).resolve().parents[1] / "generated"
+DEFAULT_SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas"
+
+
+def compile_bundle(schemas: Path) -> CompileResult:
+    sets = []
+    for core, hdmf in BUNDLE:
+        sets.append(
+            load_sources(
+                [
+                    schemas / "core" / core / "nwb.namespace.yaml",
+                    schemas / "hdmf-common" / hdmf / "namespace.yaml",
+                ]
+            )
+        )
+    return compile_sets(sets, runtime_import=RUNTIME_IMPORT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--schemas", type=Path, default=DEFAULT_SCHEMAS, help="folder with core/ and hdmf-common/")
+    parser.add_argument("--check", action="store_true", help="exit 1 if nwbgen/generated is out of date")
+    args = parser.parse_args(argv)
+    result = compile_bundle(args.schemas)
+    if args.check:
+        drift = check_package(result.files, GENERATED)
+        if drift:
+            print(f"nwbgen/generated is out of date: {drift.describe()}", file=sys.stderr)
+            return 1
+        print("nwbgen/generated is up to date")
+        return 0
+    report = write_package(result.files, GENERATED)
+    print(f"nwbgen/generated: {len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
