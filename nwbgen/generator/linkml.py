@@ -200,20 +200,20 @@ class LinkMLBuilder:
         if isinstance(own, Dataset) and (parent_spec is None or {"dtype", "shape", "dims", "value"} & own.given):
             assert isinstance(full, Dataset)
             slots["value"] = self._value_slot(full, ns_name, where)
-        full_members = {member_key(m): m for m in _members(full)}
+        full_members = {_kinded_key(m): m for m in _members(full)}
         for attr in own.attributes:
-            slot = self._attribute_slot(full_members[member_key(attr)], ns_name, where, taken)
+            slot = self._attribute_slot(full_members[_kinded_key(attr)], ns_name, where, taken)
             slots[slot.name] = slot
         if isinstance(own, Group):
-            parent_members = {member_key(m): m for m in _members(parent_spec)} if parent_spec else {}
+            parent_members = {_kinded_key(m): m for m in _members(parent_spec)} if parent_spec else {}
             for member in (*own.datasets, *own.groups):
                 if member.name is None:
                     continue
                 key = member_key(member)
                 slot = self._member_slot(
                     member,
-                    full_members[key],
-                    parent_members.get(key),
+                    full_members[_kinded_key(member)],
+                    parent_members.get(_kinded_key(member)),
                     inherited_classes.get(key),
                     ns_name,
                     linkml_name,
@@ -226,7 +226,7 @@ class LinkMLBuilder:
                     member_classes[key] = str(slot.range)
             for link in own.links:
                 if link.name is not None:
-                    slot = self._link_slot(full_members[member_key(link)], ns_name, where, taken)
+                    slot = self._link_slot(full_members[_kinded_key(link)], ns_name, where, taken)
                     slots[slot.name] = slot
             if any(m.name is None for m in (*own.datasets, *own.groups, *own.links)):
                 assert isinstance(full, Group)
@@ -354,7 +354,8 @@ class LinkMLBuilder:
         elif full.inc_type is not None:
             typed = self.catalog.resolve(full.inc_type, ns_name, here).ref
         multivalued = None
-        if (parent_class is not None and full.def_type is None) or _needs_own_class(full):
+        base_spec = self.catalog.rolled_down(typed) if typed is not None and full.def_type is None else None
+        if (parent_class is not None and full.def_type is None) or _needs_own_class(own, base_spec):
             python_name = self._nested_name(ns_name, owner_python, full.name)
             linkml_name = self._linkml_name(ns_name, python_name)
             if parent_class is not None:
@@ -423,6 +424,11 @@ class LinkMLBuilder:
         )
 
 
+def _kinded_key(member: Union[Attribute, Dataset, Group, Link]) -> tuple[str, str]:
+    """Members of different kinds may share a name (an attribute and a link ``device``)."""
+    return (type(member).__name__, member_key(member))
+
+
 def _members(spec: Union[Spec, None]) -> tuple:
     if spec is None:
         return ()
@@ -431,14 +437,20 @@ def _members(spec: Union[Spec, None]) -> tuple:
     return spec.attributes
 
 
-def _needs_own_class(member: Union[Dataset, Group]) -> bool:
-    """Named untyped groups, untyped datasets with attributes, refined typed members."""
+def _needs_own_class(member: Union[Dataset, Group], base: Union[Spec, None] = None) -> bool:
+    """Named untyped groups, untyped datasets with attributes, typed members that
+    refine their type (restating the type's own dtype or shape is no refinement)."""
     if member.def_type is not None:
         return False
     if member.inc_type is None:
         return isinstance(member, Group) or bool(member.attributes)
-    refining = {"attributes", "datasets", "groups", "links", "dtype", "shape", "dims", "value"}
-    return bool(refining & member.given)
+    if {"attributes", "datasets", "groups", "links", "value"} & member.given:
+        return True
+    if isinstance(member, Dataset) and isinstance(base, Dataset):
+        return ("dtype" in member.given and member.dtype != base.dtype) or (
+            "shape" in member.given and member.shape != base.shape
+        )
+    return False
 
 
 def build_linkml(catalog: NamespaceCatalog) -> dict[str, SchemaDefinition]:

@@ -320,29 +320,35 @@ class ViewBuilder:
         )
 
     def _ordered(self, classes: list[ClassDefinition]) -> list[ClassDefinition]:
-        """Bases before subclasses; otherwise each type followed by its member classes."""
+        """Bases and field types before the classes that use them, so that pydantic
+        finds every annotation defined when it creates a class; schema order otherwise.
+        Field references that form a cycle keep schema order (bases always first)."""
         import networkx as nx
 
         by_name = {c.name: c for c in classes}
-        root_of: dict[str, int] = {}
-        for index, cls in enumerate(classes):
-            if not _ann(cls, "nested_in"):
-                root_of[cls.name] = index
-
-        def root(name: str) -> int:
-            seen = set()
-            while name not in root_of and name in by_name and name not in seen:
-                seen.add(name)
-                name = _ann(by_name[name], "nested_in")
-            return root_of.get(name, 0)
-
-        position = {c.name: (root(c.name), 1 if _ann(c, "nested_in") else 0, i) for i, c in enumerate(classes)}
+        position = {c.name: i for i, c in enumerate(classes)}
         graph = nx.DiGraph()
+        graph.add_nodes_from(by_name)
         for cls in classes:
-            graph.add_node(cls.name)
             if cls.is_a in by_name:
-                graph.add_edge(cls.is_a, cls.name)
-        order = nx.lexicographical_topological_sort(graph, key=lambda n: "%06d.%d.%06d" % position[n])
+                graph.add_edge(cls.is_a, cls.name, base=True)
+            for slot in cls.attributes.values():
+                for ref in self._hint(slot)[1]:
+                    if ref in by_name and ref != cls.name and not graph.has_edge(ref, cls.name):
+                        graph.add_edge(ref, cls.name, base=False)
+        condensed = nx.condensation(graph)
+        members = condensed.graph["mapping"]
+        components: dict[int, list[str]] = {}
+        for name, component in members.items():
+            components.setdefault(component, []).append(name)
+        first = {c: min(position[n] for n in names) for c, names in components.items()}
+        order: list[str] = []
+        for component in nx.lexicographical_topological_sort(condensed, key=lambda c: "%06d" % first[c]):
+            names = components[component]
+            inner = nx.DiGraph()
+            inner.add_nodes_from(names)
+            inner.add_edges_from((a, b) for a, b, d in graph.subgraph(names).edges(data=True) if d["base"])
+            order.extend(nx.lexicographical_topological_sort(inner, key=lambda n: "%06d" % position[n]))
         return [by_name[n] for n in order]
 
     # -- classes and fields ---------------------------------------------------------

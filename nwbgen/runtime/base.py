@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class _InheritedNames(Mapping[str, Any]):
+    """Names a subclass's inherited annotations may use, read live from the modules
+    of its bases, minus those its own module defines.
+
+    pydantic evaluates an inherited field it could not resolve when the base was
+    created (a type imported late to break a module cycle) in the *subclass's*
+    module; this mapping, installed as the parent namespace, lets it find the name
+    where the base found it.
+    """
+
+    def __init__(self, cls: type) -> None:
+        self._module = cls.__module__
+        self._bases = [b.__module__ for b in cls.__mro__[1:] if b.__module__ != cls.__module__]
+
+    def _names(self) -> dict[str, Any]:
+        own = vars(sys.modules[self._module]) if self._module in sys.modules else {}
+        out: dict[str, Any] = {}
+        for module_name in reversed(dict.fromkeys(self._bases)):
+            module = sys.modules.get(module_name)
+            if module is not None:
+                out.update(vars(module))
+        return {k: v for k, v in out.items() if k not in own and not k.startswith("__")}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._names()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
 
 
 class NWBModel(BaseModel):
@@ -23,6 +58,11 @@ class NWBModel(BaseModel):
     __nwb_type__: ClassVar[tuple[str, str] | None] = None
 
     name: str
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.__pydantic_parent_namespace__ = _InheritedNames(cls)  # type: ignore[assignment]
 
 
 class GroupModel(NWBModel):

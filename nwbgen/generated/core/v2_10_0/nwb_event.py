@@ -14,32 +14,6 @@ from nwbgen.runtime import Array, ArraySpec
 from ...hdmf_common.v1_9_0.table import DynamicTable, VectorData
 
 
-class EventsTable(DynamicTable):
-    """A column-based table to store information about events, one event per row. Use `EventsTable` when each row is anchored at a single timestamp and duration is absent, optional, or mixed across rows. Additional columns may be added to store metadata about each event, such as the duration of the event. Examples include TTL pulses, licks, rewards, stimulus onsets, and detected ripples. Each `EventsTable` should hold events of a single type, so that all rows share the same set of per-event metadata columns. Events of different types (e.g., licks and stimulus presentations) should be stored in separate `EventsTable` instances."""
-
-    __nwb_type__ = ("core", "EventsTable")
-
-    description: str = Field(
-        ...,
-        description="A description of the events stored in the table, including information about how the event times were computed, especially if the times are the result of processing or filtering raw data. For example, if the experimenter is encoding different types of events using a strobed or N-bit encoding, then the description should describe which channels were used and how the event time is computed, e.g., as the rise time of the first bit.",
-    )
-    source_description: str | None = Field(
-        None,
-        description='Optional short text description of where the events came from, applying to every row in the table. For example, "Acquisition system" for events emitted directly by the acquisition system (e.g., TTL edges or hardware event channels); "Thresholding of analog signal ANALOG1 at 3 V" for events produced by a detection algorithm run on acquired data; or "Manual video review" for events added by a human annotator. This is a free-text label of origin only; use `description` for the longer narrative of how the event times were computed (channels used, encoding scheme, algorithm parameters, etc.).',
-    )
-    timestamp: TimestampVectorData = Field(
-        ...,
-        description="Column containing the time that each event occurred, in seconds, from the session start time.",
-    )
-    duration: DurationVectorData | None = Field(
-        None,
-        description="Optional column containing the duration of each event, in seconds. A value of NaN can be used for events without a duration or with a duration that is not yet specified.",
-    )
-    annotation: EventsTableAnnotation | None = Field(
-        None, description="Column containing user annotations about events."
-    )
-
-
 class EventsTableAnnotation(VectorData):
     """Column containing user annotations about events."""
 
@@ -85,4 +59,30 @@ class DurationVectorData(VectorData):
     resolution: float | None = Field(
         None,
         description="The temporal resolution of the durations, in seconds. This is typically the sampling period (1 / sampling_rate), also known as the clock period, of the data acquisition system from which the durations were recorded or derived.",
+    )
+
+
+class EventsTable(DynamicTable):
+    """A column-based table to store information about events, one event per row. Use `EventsTable` when each row is anchored at a single timestamp and duration is absent, optional, or mixed across rows. Additional columns may be added to store metadata about each event, such as the duration of the event. Examples include TTL pulses, licks, rewards, stimulus onsets, and detected ripples. Each `EventsTable` should hold events of a single type, so that all rows share the same set of per-event metadata columns. Events of different types (e.g., licks and stimulus presentations) should be stored in separate `EventsTable` instances."""
+
+    __nwb_type__ = ("core", "EventsTable")
+
+    description: str = Field(
+        ...,
+        description="A description of the events stored in the table, including information about how the event times were computed, especially if the times are the result of processing or filtering raw data. For example, if the experimenter is encoding different types of events using a strobed or N-bit encoding, then the description should describe which channels were used and how the event time is computed, e.g., as the rise time of the first bit.",
+    )
+    source_description: str | None = Field(
+        None,
+        description='Optional short text description of where the events came from, applying to every row in the table. For example, "Acquisition system" for events emitted directly by the acquisition system (e.g., TTL edges or hardware event channels); "Thresholding of analog signal ANALOG1 at 3 V" for events produced by a detection algorithm run on acquired data; or "Manual video review" for events added by a human annotator. This is a free-text label of origin only; use `description` for the longer narrative of how the event times were computed (channels used, encoding scheme, algorithm parameters, etc.).',
+    )
+    timestamp: TimestampVectorData = Field(
+        ...,
+        description="Column containing the time that each event occurred, in seconds, from the session start time.",
+    )
+    duration: DurationVectorData | None = Field(
+        None,
+        description="Optional column containing the duration of each event, in seconds. A value of NaN can be used for events without a duration or with a duration that is not yet specified.",
+    )
+    annotation: EventsTableAnnotation | None = Field(
+        None, description="Column containing user annotations about events."
     )

@@ -15,6 +15,37 @@ from .nwb_base import Image, Images, TimeSeries, TimeSeriesData
 from .nwb_device import Device
 
 
+class ImageSeriesData(TimeSeriesData):
+    """Binary data representing images across frames. If data are stored in an external file, this should be an empty 3D array."""
+
+    name: str = Field("data")
+    value: Annotated[
+        Array[np.number],
+        ArraySpec(
+            dtype="numeric",
+            shape=((None, None, None), (None, None, None, None)),
+            dims=(("frame", "x", "y"), ("frame", "x", "y", "z")),
+        ),
+    ] = Field(...)
+
+
+class ImageSeriesExternalFile(DatasetModel):
+    """Paths to one or more external file(s). The field is only present if format='external'. This is only relevant if the image series is stored in the file system as one or more image file(s). This field should NOT be used if the image is stored in another NWB file and that file is linked to this file."""
+
+    name: str = Field("external_file")
+    value: Annotated[
+        Array[np.str_],
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_files",),)),
+    ] = Field(...)
+    starting_frame: Annotated[
+        Array[np.int32],
+        ArraySpec(dtype="int32", shape=((None,),), dims=(("num_files",),)),
+    ] = Field(
+        ...,
+        description="Each external image may contain one or more consecutive frames of the full ImageSeries. This attribute serves as an index to indicate which frames each file contains, to facilitate random access. The 'starting_frame' attribute, hence, contains a list of frame numbers within the full ImageSeries of the first frame of each file listed in the parent 'external_file' dataset. Zero-based indexing is used (hence, the first element will always be zero). For example, if the 'external_file' dataset has three paths to files and the first file has 5 frames, the second file has 10 frames, and the third file has 20 frames, then this attribute will have values [0, 5, 15]. If there is a single external file that holds all of the frames of the ImageSeries (and so there is a single element in the 'external_file' dataset), then this attribute should have value [0].",
+    )
+
+
 class ImageSeries(TimeSeries):
     """General image data that is common between acquisition and stimulus time series. Sometimes the image data is stored in the file in a raw format while other times it will be stored as a series of external image files in the host file system. The data field will either be binary data, if the data is stored in the NWB file, or empty, if the data is stored in an external image stack. [frame][x][y] or [frame][x][y][z]."""
 
@@ -49,37 +80,6 @@ class ImageSeries(TimeSeries):
     )
 
 
-class ImageSeriesData(TimeSeriesData):
-    """Binary data representing images across frames. If data are stored in an external file, this should be an empty 3D array."""
-
-    name: str = Field("data")
-    value: Annotated[
-        Array[np.number],
-        ArraySpec(
-            dtype="numeric",
-            shape=((None, None, None), (None, None, None, None)),
-            dims=(("frame", "x", "y"), ("frame", "x", "y", "z")),
-        ),
-    ] = Field(...)
-
-
-class ImageSeriesExternalFile(DatasetModel):
-    """Paths to one or more external file(s). The field is only present if format='external'. This is only relevant if the image series is stored in the file system as one or more image file(s). This field should NOT be used if the image is stored in another NWB file and that file is linked to this file."""
-
-    name: str = Field("external_file")
-    value: Annotated[
-        Array[np.str_],
-        ArraySpec(dtype="text", shape=((None,),), dims=(("num_files",),)),
-    ] = Field(...)
-    starting_frame: Annotated[
-        Array[np.int32],
-        ArraySpec(dtype="int32", shape=((None,),), dims=(("num_files",),)),
-    ] = Field(
-        ...,
-        description="Each external image may contain one or more consecutive frames of the full ImageSeries. This attribute serves as an index to indicate which frames each file contains, to facilitate random access. The 'starting_frame' attribute, hence, contains a list of frame numbers within the full ImageSeries of the first frame of each file listed in the parent 'external_file' dataset. Zero-based indexing is used (hence, the first element will always be zero). For example, if the 'external_file' dataset has three paths to files and the first file has 5 frames, the second file has 10 frames, and the third file has 20 frames, then this attribute will have values [0, 5, 15]. If there is a single external file that holds all of the frames of the ImageSeries (and so there is a single element in the 'external_file' dataset), then this attribute should have value [0].",
-    )
-
-
 class ImageMaskSeries(ImageSeries):
     """DEPRECATED. An alpha mask that is applied to a presented visual stimulus. The 'data' array contains an array of mask values that are applied to the displayed image. Mask values are stored as RGBA. Mask can vary with time. The timestamps array indicates the starting time of a mask, and that mask pattern continues until it's explicitly changed."""
 
@@ -89,6 +89,20 @@ class ImageMaskSeries(ImageSeries):
         ...,
         description="Link to ImageSeries object that this image mask is applied to.",
     )
+
+
+class OpticalSeriesData(ImageSeriesData):
+    """Images presented to subject, either grayscale or RGB"""
+
+    name: str = Field("data")
+    value: Annotated[
+        Array[np.number],
+        ArraySpec(
+            dtype="numeric",
+            shape=((None, None, None), (None, None, None, 3)),
+            dims=(("frame", "x", "y"), ("frame", "x", "y", "r, g, b")),
+        ),
+    ] = Field(...)
 
 
 class OpticalSeries(ImageSeries):
@@ -121,18 +135,20 @@ class OpticalSeries(ImageSeries):
     )
 
 
-class OpticalSeriesData(ImageSeriesData):
-    """Images presented to subject, either grayscale or RGB"""
+class IndexSeriesData(TimeSeriesData):
+    """Index of the image (using zero-indexing) in the linked Images object."""
 
     name: str = Field("data")
     value: Annotated[
-        Array[np.number],
-        ArraySpec(
-            dtype="numeric",
-            shape=((None, None, None), (None, None, None, 3)),
-            dims=(("frame", "x", "y"), ("frame", "x", "y", "r, g, b")),
-        ),
+        Array[np.uint32],
+        ArraySpec(dtype="uint32", shape=((None,),), dims=(("num_times",),)),
     ] = Field(...)
+    conversion: float = Field(1.0, description="This field is unused by IndexSeries.")
+    resolution: float = Field(-1.0, description="This field is unused by IndexSeries.")
+    offset: float = Field(0.0, description="This field is unused by IndexSeries.")
+    unit: Literal["N/A"] = Field(
+        "N/A", description="This field is unused by IndexSeries and has the value N/A."
+    )
 
 
 class IndexSeries(TimeSeries):
@@ -151,22 +167,6 @@ class IndexSeries(TimeSeries):
     indexed_images: Images | None = Field(
         None,
         description="Link to Images object containing an ordered set of images that are indexed. The Images object must contain a 'ordered_images' dataset specifying the order of the images in the Images type.",
-    )
-
-
-class IndexSeriesData(TimeSeriesData):
-    """Index of the image (using zero-indexing) in the linked Images object."""
-
-    name: str = Field("data")
-    value: Annotated[
-        Array[np.uint32],
-        ArraySpec(dtype="uint32", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
-    conversion: float = Field(1.0, description="This field is unused by IndexSeries.")
-    resolution: float = Field(-1.0, description="This field is unused by IndexSeries.")
-    offset: float = Field(0.0, description="This field is unused by IndexSeries.")
-    unit: Literal["N/A"] = Field(
-        "N/A", description="This field is unused by IndexSeries and has the value N/A."
     )
 
 

@@ -21,6 +21,24 @@ from .nwb_base import TimeSeries, TimeSeriesData
 from .nwb_ecephys import ElectrodeGroup
 
 
+class AbstractFeatureSeriesData(TimeSeriesData):
+    """Values of each feature at each time."""
+
+    name: str = Field("data")
+    value: Annotated[
+        Array[np.number],
+        ArraySpec(
+            dtype="numeric",
+            shape=((None,), (None, None)),
+            dims=(("num_times",), ("num_times", "num_features")),
+        ),
+    ] = Field(...)
+    unit: str = Field(
+        "see 'feature_units'",
+        description="Since there can be different units for different features, store the units in 'feature_units'. The default value for this attribute is \"see 'feature_units'\".",
+    )
+
+
 class AbstractFeatureSeries(TimeSeries):
     """Abstract features, such as quantitative descriptions of sensory stimuli. The TimeSeries::data field is a 2D array, storing those features (e.g., for visual grating stimulus this might be orientation, spatial frequency and contrast). Null stimuli (eg, uniform gray) can be marked as being an independent feature (eg, 1.0 for gray, 0.0 for actual stimulus) or by storing NaNs for feature values, or through use of the TimeSeries::control fields. A set of features is considered to persist until the next set of features is defined. The final set of features stored should be the null set. This is useful when storing the raw stimulus is impractical."""
 
@@ -44,34 +62,6 @@ class AbstractFeatureSeries(TimeSeries):
     )
 
 
-class AbstractFeatureSeriesData(TimeSeriesData):
-    """Values of each feature at each time."""
-
-    name: str = Field("data")
-    value: Annotated[
-        Array[np.number],
-        ArraySpec(
-            dtype="numeric",
-            shape=((None,), (None, None)),
-            dims=(("num_times",), ("num_times", "num_features")),
-        ),
-    ] = Field(...)
-    unit: str = Field(
-        "see 'feature_units'",
-        description="Since there can be different units for different features, store the units in 'feature_units'. The default value for this attribute is \"see 'feature_units'\".",
-    )
-
-
-class AnnotationSeries(TimeSeries):
-    """DEPRECATED. Use an `EventsTable` instead, placed in the top-level `/events` group of the `NWBFile`. The `timestamps` field maps to the `timestamp` column, and the `data` field (annotation strings) maps to the `annotation` column on `EventsTable`. Use the `source_description` attribute on the `EventsTable` to record where the annotations came from (e.g., "Manual video review"). Original definition: Stores user annotations made during an experiment. The data[] field stores a text array, and timestamps are stored for each annotation (ie, interval=1). This is largely an alias to a standard TimeSeries storing a text array but that is identifiable as storing annotations in a machine-readable way."""
-
-    __nwb_type__ = ("core", "AnnotationSeries")
-
-    data: AnnotationSeriesData = Field(
-        ..., description="Annotations made during an experiment."
-    )
-
-
 class AnnotationSeriesData(TimeSeriesData):
     """Annotations made during an experiment."""
 
@@ -90,13 +80,13 @@ class AnnotationSeriesData(TimeSeriesData):
     )
 
 
-class IntervalSeries(TimeSeries):
-    """Stores intervals of data. The timestamps field stores the beginning and end of intervals. The data field stores whether the interval just started (>0 value) or ended (<0 value). Different interval types can be represented in the same series by using multiple key values (eg, 1 for feature A, 2 for feature B, 3 for feature C, etc). The field data stores an 8-bit integer. This is largely an alias of a standard TimeSeries but that is identifiable as representing time intervals in a machine-readable way."""
+class AnnotationSeries(TimeSeries):
+    """DEPRECATED. Use an `EventsTable` instead, placed in the top-level `/events` group of the `NWBFile`. The `timestamps` field maps to the `timestamp` column, and the `data` field (annotation strings) maps to the `annotation` column on `EventsTable`. Use the `source_description` attribute on the `EventsTable` to record where the annotations came from (e.g., "Manual video review"). Original definition: Stores user annotations made during an experiment. The data[] field stores a text array, and timestamps are stored for each annotation (ie, interval=1). This is largely an alias to a standard TimeSeries storing a text array but that is identifiable as storing annotations in a machine-readable way."""
 
-    __nwb_type__ = ("core", "IntervalSeries")
+    __nwb_type__ = ("core", "AnnotationSeries")
 
-    data: IntervalSeriesData = Field(
-        ..., description="Use values >0 if interval started, <0 if interval ended."
+    data: AnnotationSeriesData = Field(
+        ..., description="Annotations made during an experiment."
     )
 
 
@@ -118,23 +108,13 @@ class IntervalSeriesData(TimeSeriesData):
     )
 
 
-class FrequencyBandsTable(DynamicTable):
-    """Table for describing the bands that DecompositionSeries was generated from. There should be one row in this table for each band."""
+class IntervalSeries(TimeSeries):
+    """Stores intervals of data. The timestamps field stores the beginning and end of intervals. The data field stores whether the interval just started (>0 value) or ended (<0 value). Different interval types can be represented in the same series by using multiple key values (eg, 1 for feature A, 2 for feature B, 3 for feature C, etc). The field data stores an 8-bit integer. This is largely an alias of a standard TimeSeries but that is identifiable as representing time intervals in a machine-readable way."""
 
-    __nwb_type__ = ("core", "FrequencyBandsTable")
+    __nwb_type__ = ("core", "IntervalSeries")
 
-    band_name: FrequencyBandsTableBandName = Field(
-        ..., description="Name of the band, e.g. theta."
-    )
-    band_limits: FrequencyBandsTableBandLimits = Field(
-        ...,
-        description="Low and high limit of each band in Hz. If it is a Gaussian filter, use 2 SD on either side of the center.",
-    )
-    band_mean: FrequencyBandsTableBandMean | None = Field(
-        None, description="The mean Gaussian filters, in Hz."
-    )
-    band_stdev: FrequencyBandsTableBandStdev | None = Field(
-        None, description="The standard deviation of Gaussian filters, in Hz."
+    data: IntervalSeriesData = Field(
+        ..., description="Use values >0 if interval started, <0 if interval ended."
     )
 
 
@@ -189,6 +169,44 @@ class FrequencyBandsTableBandStdev(VectorData):
     ] = Field(...)
 
 
+class FrequencyBandsTable(DynamicTable):
+    """Table for describing the bands that DecompositionSeries was generated from. There should be one row in this table for each band."""
+
+    __nwb_type__ = ("core", "FrequencyBandsTable")
+
+    band_name: FrequencyBandsTableBandName = Field(
+        ..., description="Name of the band, e.g. theta."
+    )
+    band_limits: FrequencyBandsTableBandLimits = Field(
+        ...,
+        description="Low and high limit of each band in Hz. If it is a Gaussian filter, use 2 SD on either side of the center.",
+    )
+    band_mean: FrequencyBandsTableBandMean | None = Field(
+        None, description="The mean Gaussian filters, in Hz."
+    )
+    band_stdev: FrequencyBandsTableBandStdev | None = Field(
+        None, description="The standard deviation of Gaussian filters, in Hz."
+    )
+
+
+class DecompositionSeriesData(TimeSeriesData):
+    """Data decomposed into frequency bands."""
+
+    name: str = Field("data")
+    value: Annotated[
+        Array[np.number],
+        ArraySpec(
+            dtype="numeric",
+            shape=((None, None, None),),
+            dims=(("num_times", "num_channels", "num_bands"),),
+        ),
+    ] = Field(...)
+    unit: str = Field(
+        "no unit",
+        description="Base unit of measurement for working with the data. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
+    )
+
+
 class DecompositionSeries(TimeSeries):
     """Spectral analysis of a time series, e.g. of an LFP or a speech signal."""
 
@@ -211,74 +229,6 @@ class DecompositionSeries(TimeSeries):
     source_timeseries: TimeSeries | None = Field(
         None,
         description="Link to TimeSeries object that this data was calculated from. Metadata about electrodes and their position can be read from that ElectricalSeries so it is not necessary to store that information here.",
-    )
-
-
-class DecompositionSeriesData(TimeSeriesData):
-    """Data decomposed into frequency bands."""
-
-    name: str = Field("data")
-    value: Annotated[
-        Array[np.number],
-        ArraySpec(
-            dtype="numeric",
-            shape=((None, None, None),),
-            dims=(("num_times", "num_channels", "num_bands"),),
-        ),
-    ] = Field(...)
-    unit: str = Field(
-        "no unit",
-        description="Base unit of measurement for working with the data. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
-    )
-
-
-class Units(DynamicTable):
-    """Data about spiking units. Event times of observed units (e.g. cell, synapse, etc.) should be concatenated and stored in spike_times."""
-
-    __nwb_type__ = ("core", "Units")
-
-    name: str = Field("Units")
-    spike_times_index: VectorIndex | None = Field(
-        None, description="Index into the spike_times dataset."
-    )
-    spike_times: UnitsSpikeTimes | None = Field(
-        None,
-        description="Spike times for each unit, in seconds, relative to the session reference time (i.e. session_start_time or, if defined, timestamps_reference_time). Times should be stored in ascending order.",
-    )
-    obs_intervals_index: VectorIndex | None = Field(
-        None, description="Index into the obs_intervals dataset."
-    )
-    obs_intervals: UnitsObsIntervals | None = Field(
-        None,
-        description="Observation intervals for each unit, in seconds, relative to the session reference time (i.e. session_start_time or, if defined, timestamps_reference_time). Intervals should be in ascending order and non-overlapping.",
-    )
-    electrodes_index: VectorIndex | None = Field(
-        None, description="Index into electrodes."
-    )
-    electrodes: DynamicTableRegion | None = Field(
-        None,
-        description="Electrode that each spike unit came from, specified using a DynamicTableRegion.",
-    )
-    electrode_group: UnitsElectrodeGroup | None = Field(
-        None, description="Electrode group that each spike unit came from."
-    )
-    waveform_mean: UnitsWaveformMean | None = Field(
-        None, description="Spike waveform mean for each spike unit."
-    )
-    waveform_sd: UnitsWaveformSd | None = Field(
-        None, description="Spike waveform standard deviation for each spike unit."
-    )
-    waveforms: UnitsWaveforms | None = Field(
-        None,
-        description="Individual waveforms for each spike on each electrode. This is a doubly indexed column. The 'waveforms_index' column indexes which waveforms in this column belong to the same spike event for a given unit, where each waveform was recorded from a different electrode. The 'waveforms_index_index' column indexes the 'waveforms_index' column to indicate which spike events belong to a given unit. For example, if the 'waveforms_index_index' column has values [2, 5, 6], then the first 2 elements of the 'waveforms_index' column correspond to the 2 spike events of the first unit, the next 3 elements of the 'waveforms_index' column correspond to the 3 spike events of the second unit, and the next 1 element of the 'waveforms_index' column corresponds to the 1 spike event of the third unit. If the 'waveforms_index' column has values [3, 6, 8, 10, 12, 13], then the first 3 elements of the 'waveforms' column contain the 3 spike waveforms that were recorded from 3 different electrodes for the first spike time of the first unit. See https://nwb-schema.readthedocs.io/en/stable/format_description.html#doubly-ragged-arrays for a graphical representation of this example. When there is only one electrode for each unit (i.e., each spike time is associated with a single waveform), then the 'waveforms_index' column will have values 1, 2, ..., N, where N is the number of spike events. The number of electrodes for each spike event should be the same within a given unit. The 'electrodes' column should be used to indicate which electrodes are associated with each unit, and the order of the waveforms within a given unit x spike event should be the same as the order of the electrodes referenced in the 'electrodes' column of this table. The number of samples for each waveform must be the same.",
-    )
-    waveforms_index: VectorIndex | None = Field(
-        None,
-        description="Index into the 'waveforms' dataset. One value for every spike event. See 'waveforms' for more detail.",
-    )
-    waveforms_index_index: VectorIndex | None = Field(
-        None,
-        description="Index into the 'waveforms_index' dataset. One value for every unit (row in the table). See 'waveforms' for more detail.",
     )
 
 
@@ -381,4 +331,54 @@ class UnitsWaveforms(VectorData):
     sampling_rate: float | None = Field(None, description="Sampling rate, in hertz.")
     unit: Literal["volts"] = Field(
         "volts", description="Unit of measurement. This value is fixed to 'volts'."
+    )
+
+
+class Units(DynamicTable):
+    """Data about spiking units. Event times of observed units (e.g. cell, synapse, etc.) should be concatenated and stored in spike_times."""
+
+    __nwb_type__ = ("core", "Units")
+
+    name: str = Field("Units")
+    spike_times_index: VectorIndex | None = Field(
+        None, description="Index into the spike_times dataset."
+    )
+    spike_times: UnitsSpikeTimes | None = Field(
+        None,
+        description="Spike times for each unit, in seconds, relative to the session reference time (i.e. session_start_time or, if defined, timestamps_reference_time). Times should be stored in ascending order.",
+    )
+    obs_intervals_index: VectorIndex | None = Field(
+        None, description="Index into the obs_intervals dataset."
+    )
+    obs_intervals: UnitsObsIntervals | None = Field(
+        None,
+        description="Observation intervals for each unit, in seconds, relative to the session reference time (i.e. session_start_time or, if defined, timestamps_reference_time). Intervals should be in ascending order and non-overlapping.",
+    )
+    electrodes_index: VectorIndex | None = Field(
+        None, description="Index into electrodes."
+    )
+    electrodes: DynamicTableRegion | None = Field(
+        None,
+        description="Electrode that each spike unit came from, specified using a DynamicTableRegion.",
+    )
+    electrode_group: UnitsElectrodeGroup | None = Field(
+        None, description="Electrode group that each spike unit came from."
+    )
+    waveform_mean: UnitsWaveformMean | None = Field(
+        None, description="Spike waveform mean for each spike unit."
+    )
+    waveform_sd: UnitsWaveformSd | None = Field(
+        None, description="Spike waveform standard deviation for each spike unit."
+    )
+    waveforms: UnitsWaveforms | None = Field(
+        None,
+        description="Individual waveforms for each spike on each electrode. This is a doubly indexed column. The 'waveforms_index' column indexes which waveforms in this column belong to the same spike event for a given unit, where each waveform was recorded from a different electrode. The 'waveforms_index_index' column indexes the 'waveforms_index' column to indicate which spike events belong to a given unit. For example, if the 'waveforms_index_index' column has values [2, 5, 6], then the first 2 elements of the 'waveforms_index' column correspond to the 2 spike events of the first unit, the next 3 elements of the 'waveforms_index' column correspond to the 3 spike events of the second unit, and the next 1 element of the 'waveforms_index' column corresponds to the 1 spike event of the third unit. If the 'waveforms_index' column has values [3, 6, 8, 10, 12, 13], then the first 3 elements of the 'waveforms' column contain the 3 spike waveforms that were recorded from 3 different electrodes for the first spike time of the first unit. See https://nwb-schema.readthedocs.io/en/stable/format_description.html#doubly-ragged-arrays for a graphical representation of this example. When there is only one electrode for each unit (i.e., each spike time is associated with a single waveform), then the 'waveforms_index' column will have values 1, 2, ..., N, where N is the number of spike events. The number of electrodes for each spike event should be the same within a given unit. The 'electrodes' column should be used to indicate which electrodes are associated with each unit, and the order of the waveforms within a given unit x spike event should be the same as the order of the electrodes referenced in the 'electrodes' column of this table. The number of samples for each waveform must be the same.",
+    )
+    waveforms_index: VectorIndex | None = Field(
+        None,
+        description="Index into the 'waveforms' dataset. One value for every spike event. See 'waveforms' for more detail.",
+    )
+    waveforms_index_index: VectorIndex | None = Field(
+        None,
+        description="Index into the 'waveforms_index' dataset. One value for every unit (row in the table). See 'waveforms' for more detail.",
     )

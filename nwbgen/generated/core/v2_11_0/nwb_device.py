@@ -9,6 +9,24 @@ from pydantic import Field
 from .nwb_base import NWBContainer
 
 
+class DeviceModel(NWBContainer):
+    """Model properties of a data acquisition device, e.g., recording system, electrode, microscope. This should be extended for specific types of device models to include additional attributes specific to each type. The name of the DeviceModel should be the most common representation of the model name, e.g., Neuropixels 1.0, V-Probe, Bergamo III."""
+
+    __nwb_type__ = ("core", "DeviceModel")
+
+    manufacturer: str = Field(
+        ...,
+        description="The name of the manufacturer of the device model, e.g., Imec, Plexon, Thorlabs.",
+    )
+    model_number_: str | None = Field(
+        None,
+        description="The model number (or part/product number) of the device, e.g., PRB_1_4_0480_1, PLX-VP-32-15SE(75)-(260-80)(460-10)-300-(1)CON/32m-V, BERGAMO.",
+    )
+    description: str | None = Field(
+        None, description="Description of the device model as free-form text."
+    )
+
+
 class Device(NWBContainer):
     """Metadata about a specific instance of a data acquisition device, e.g., recording system, electrode, microscope. Link to a DeviceModel.model to represent information about the model of the device."""
 
@@ -34,21 +52,3 @@ class Device(NWBContainer):
         None, description="The serial number of the device."
     )
     model: DeviceModel | None = Field(None, description="The model of the device.")
-
-
-class DeviceModel(NWBContainer):
-    """Model properties of a data acquisition device, e.g., recording system, electrode, microscope. This should be extended for specific types of device models to include additional attributes specific to each type. The name of the DeviceModel should be the most common representation of the model name, e.g., Neuropixels 1.0, V-Probe, Bergamo III."""
-
-    __nwb_type__ = ("core", "DeviceModel")
-
-    manufacturer: str = Field(
-        ...,
-        description="The name of the manufacturer of the device model, e.g., Imec, Plexon, Thorlabs.",
-    )
-    model_number_: str | None = Field(
-        None,
-        description="The model number (or part/product number) of the device, e.g., PRB_1_4_0480_1, PLX-VP-32-15SE(75)-(260-80)(460-10)-300-(1)CON/32m-V, BERGAMO.",
-    )
-    description: str | None = Field(
-        None, description="Description of the device model as free-form text."
-    )

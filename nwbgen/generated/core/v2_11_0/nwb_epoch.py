@@ -15,29 +15,6 @@ from ...hdmf_common.v1_10_0.table import DynamicTable, VectorData, VectorIndex
 from .nwb_base import TimeSeriesReferenceVectorData
 
 
-class TimeIntervals(DynamicTable):
-    """A column-based table to store information about time intervals, one interval per row. Use `TimeIntervals` when each row naturally has a start and stop time and represents a contiguous period of time, often encompassing an experimental condition. Rows can optionally reference `TimeSeries` data via the `timeseries` column. Examples include trials, epochs, behavioral states (e.g., "running", "resting"), and invalid recording windows."""
-
-    __nwb_type__ = ("core", "TimeIntervals")
-
-    start_time: TimeIntervalsStartTime = Field(
-        ..., description="Start time of epoch, in seconds."
-    )
-    stop_time: TimeIntervalsStopTime = Field(
-        ..., description="Stop time of epoch, in seconds."
-    )
-    tags: TimeIntervalsTags | None = Field(
-        None, description="User-defined tags that identify or categorize events."
-    )
-    tags_index: VectorIndex | None = Field(None, description="Index for tags.")
-    timeseries: TimeSeriesReferenceVectorData | None = Field(
-        None, description="An index into a TimeSeries object."
-    )
-    timeseries_index: VectorIndex | None = Field(
-        None, description="Index for timeseries."
-    )
-
-
 class TimeIntervalsStartTime(VectorData):
     """Start time of epoch, in seconds."""
 
@@ -93,3 +70,26 @@ class TimeIntervalsTags(VectorData):
             ),
         ),
     ] = Field(...)
+
+
+class TimeIntervals(DynamicTable):
+    """A column-based table to store information about time intervals, one interval per row. Use `TimeIntervals` when each row naturally has a start and stop time and represents a contiguous period of time, often encompassing an experimental condition. Rows can optionally reference `TimeSeries` data via the `timeseries` column. Examples include trials, epochs, behavioral states (e.g., "running", "resting"), and invalid recording windows."""
+
+    __nwb_type__ = ("core", "TimeIntervals")
+
+    start_time: TimeIntervalsStartTime = Field(
+        ..., description="Start time of epoch, in seconds."
+    )
+    stop_time: TimeIntervalsStopTime = Field(
+        ..., description="Stop time of epoch, in seconds."
+    )
+    tags: TimeIntervalsTags | None = Field(
+        None, description="User-defined tags that identify or categorize events."
+    )
+    tags_index: VectorIndex | None = Field(None, description="Index for tags.")
+    timeseries: TimeSeriesReferenceVectorData | None = Field(
+        None, description="An index into a TimeSeries object."
+    )
+    timeseries_index: VectorIndex | None = Field(
+        None, description="Index for timeseries."
+    )

@@ -27,29 +27,6 @@ from .nwb_base import (
 from .nwb_device import Device
 
 
-class PatchClampSeries(TimeSeries):
-    """An abstract base class for patch-clamp data - stimulus or response, current or voltage."""
-
-    __nwb_type__ = ("core", "PatchClampSeries")
-
-    stimulus_description: str = Field(
-        ..., description="Protocol/stimulus name for this patch-clamp dataset."
-    )
-    sweep_number: int | None = Field(
-        None,
-        description="Sweep number, allows users to group different PatchClampSeries together.",
-    )
-    data: PatchClampSeriesData = Field(..., description="Recorded voltage or current.")
-    gain: float | None = Field(
-        None,
-        description="Gain of the recording, in units Volt/Amp (v-clamp) or Volt/Volt (c-clamp).",
-    )
-    electrode: IntracellularElectrode = Field(
-        ...,
-        description="Link to IntracellularElectrode object that describes the electrode that was used to apply or record this data.",
-    )
-
-
 class PatchClampSeriesData(TimeSeriesData):
     """Recorded voltage or current."""
 
@@ -64,19 +41,6 @@ class PatchClampSeriesData(TimeSeriesData):
     )
 
 
-class CurrentClampSeries(PatchClampSeries):
-    """Voltage data from an intracellular current-clamp recording. A corresponding CurrentClampStimulusSeries (stored separately as a stimulus) is used to store the current injected."""
-
-    __nwb_type__ = ("core", "CurrentClampSeries")
-
-    data: CurrentClampSeriesData = Field(..., description="Recorded voltage.")
-    bias_current: float | None = Field(None, description="Bias current, in amperes.")
-    bridge_balance: float | None = Field(None, description="Bridge balance, in ohms.")
-    capacitance_compensation: float | None = Field(
-        None, description="Capacitance compensation, in farads."
-    )
-
-
 class CurrentClampSeriesData(PatchClampSeriesData):
     """Recorded voltage."""
 
@@ -84,36 +48,6 @@ class CurrentClampSeriesData(PatchClampSeriesData):
     unit: Literal["volts"] = Field(
         "volts",
         description="Base unit of measurement for working with the data, which is fixed to 'volts'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion' and add 'offset'.",
-    )
-
-
-class IZeroClampSeries(CurrentClampSeries):
-    """Voltage data from an intracellular recording when all current and amplifier settings are off (i.e., CurrentClampSeries fields will be zero). There is no CurrentClampStimulusSeries associated with an IZero series because the amplifier is disconnected and no stimulus can reach the cell."""
-
-    __nwb_type__ = ("core", "IZeroClampSeries")
-
-    stimulus_description: Literal["N/A"] = Field(
-        "N/A",
-        description='An IZeroClampSeries has no stimulus, so this attribute is automatically set to "N/A".',
-    )
-    bias_current: float = Field(
-        0.0, description="Bias current, in amperes, fixed to 0.0."
-    )
-    bridge_balance: float = Field(
-        0.0, description="Bridge balance, in ohms, fixed to 0.0."
-    )
-    capacitance_compensation: float = Field(
-        0.0, description="Capacitance compensation, in farads, fixed to 0.0."
-    )
-
-
-class CurrentClampStimulusSeries(PatchClampSeries):
-    """Stimulus current applied during current clamp recording."""
-
-    __nwb_type__ = ("core", "CurrentClampStimulusSeries")
-
-    data: CurrentClampStimulusSeriesData = Field(
-        ..., description="Stimulus current applied."
     )
 
 
@@ -125,35 +59,6 @@ class CurrentClampStimulusSeriesData(PatchClampSeriesData):
         "amperes",
         description="Base unit of measurement for working with the data, which is fixed to 'amperes'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion' and add 'offset'.",
     )
-
-
-class VoltageClampSeries(PatchClampSeries):
-    """Current data from an intracellular voltage-clamp recording. A corresponding VoltageClampStimulusSeries (stored separately as a stimulus) is used to store the voltage injected."""
-
-    __nwb_type__ = ("core", "VoltageClampSeries")
-
-    data: VoltageClampSeriesData = Field(..., description="Recorded current.")
-    capacitance_fast: VoltageClampSeriesCapacitanceFast | None = Field(
-        None, description="Fast capacitance, in farads."
-    )
-    capacitance_slow: VoltageClampSeriesCapacitanceSlow | None = Field(
-        None, description="Slow capacitance, in farads."
-    )
-    resistance_comp_bandwidth: VoltageClampSeriesResistanceCompBandwidth | None = Field(
-        None, description="Resistance compensation bandwidth, in hertz."
-    )
-    resistance_comp_correction: VoltageClampSeriesResistanceCompCorrection | None = (
-        Field(None, description="Resistance compensation correction, in percent.")
-    )
-    resistance_comp_prediction: VoltageClampSeriesResistanceCompPrediction | None = (
-        Field(None, description="Resistance compensation prediction, in percent.")
-    )
-    whole_cell_capacitance_comp: VoltageClampSeriesWholeCellCapacitanceComp | None = (
-        Field(None, description="Whole cell capacitance compensation, in farads.")
-    )
-    whole_cell_series_resistance_comp: (
-        VoltageClampSeriesWholeCellSeriesResistanceComp | None
-    ) = Field(None, description="Whole cell series resistance compensation, in ohms.")
 
 
 class VoltageClampSeriesData(PatchClampSeriesData):
@@ -243,16 +148,6 @@ class VoltageClampSeriesWholeCellSeriesResistanceComp(DatasetModel):
     )
 
 
-class VoltageClampStimulusSeries(PatchClampSeries):
-    """Stimulus voltage applied during a voltage clamp recording."""
-
-    __nwb_type__ = ("core", "VoltageClampStimulusSeries")
-
-    data: VoltageClampStimulusSeriesData = Field(
-        ..., description="Stimulus voltage applied."
-    )
-
-
 class VoltageClampStimulusSeriesData(PatchClampSeriesData):
     """Stimulus voltage applied."""
 
@@ -292,18 +187,109 @@ class IntracellularElectrode(NWBContainer):
     )
 
 
-class SweepTable(DynamicTable):
-    """[DEPRECATED] Table used to group different PatchClampSeries. SweepTable is being replaced by IntracellularRecordingsTable and SimultaneousRecordingsTable tables. Additional SequentialRecordingsTable, RepetitionsTable, and ExperimentalConditions tables provide enhanced support for experiment metadata."""
+class PatchClampSeries(TimeSeries):
+    """An abstract base class for patch-clamp data - stimulus or response, current or voltage."""
 
-    __nwb_type__ = ("core", "SweepTable")
+    __nwb_type__ = ("core", "PatchClampSeries")
 
-    sweep_number: SweepTableSweepNumber = Field(
-        ..., description="Sweep number of the PatchClampSeries in that row."
+    stimulus_description: str = Field(
+        ..., description="Protocol/stimulus name for this patch-clamp dataset."
     )
-    series: SweepTableSeries = Field(
-        ..., description="The PatchClampSeries with the sweep number in that row."
+    sweep_number: int | None = Field(
+        None,
+        description="Sweep number, allows users to group different PatchClampSeries together.",
     )
-    series_index: VectorIndex = Field(..., description="Index for series.")
+    data: PatchClampSeriesData = Field(..., description="Recorded voltage or current.")
+    gain: float | None = Field(
+        None,
+        description="Gain of the recording, in units Volt/Amp (v-clamp) or Volt/Volt (c-clamp).",
+    )
+    electrode: IntracellularElectrode = Field(
+        ...,
+        description="Link to IntracellularElectrode object that describes the electrode that was used to apply or record this data.",
+    )
+
+
+class CurrentClampSeries(PatchClampSeries):
+    """Voltage data from an intracellular current-clamp recording. A corresponding CurrentClampStimulusSeries (stored separately as a stimulus) is used to store the current injected."""
+
+    __nwb_type__ = ("core", "CurrentClampSeries")
+
+    data: CurrentClampSeriesData = Field(..., description="Recorded voltage.")
+    bias_current: float | None = Field(None, description="Bias current, in amperes.")
+    bridge_balance: float | None = Field(None, description="Bridge balance, in ohms.")
+    capacitance_compensation: float | None = Field(
+        None, description="Capacitance compensation, in farads."
+    )
+
+
+class IZeroClampSeries(CurrentClampSeries):
+    """Voltage data from an intracellular recording when all current and amplifier settings are off (i.e., CurrentClampSeries fields will be zero). There is no CurrentClampStimulusSeries associated with an IZero series because the amplifier is disconnected and no stimulus can reach the cell."""
+
+    __nwb_type__ = ("core", "IZeroClampSeries")
+
+    stimulus_description: Literal["N/A"] = Field(
+        "N/A",
+        description='An IZeroClampSeries has no stimulus, so this attribute is automatically set to "N/A".',
+    )
+    bias_current: float = Field(
+        0.0, description="Bias current, in amperes, fixed to 0.0."
+    )
+    bridge_balance: float = Field(
+        0.0, description="Bridge balance, in ohms, fixed to 0.0."
+    )
+    capacitance_compensation: float = Field(
+        0.0, description="Capacitance compensation, in farads, fixed to 0.0."
+    )
+
+
+class CurrentClampStimulusSeries(PatchClampSeries):
+    """Stimulus current applied during current clamp recording."""
+
+    __nwb_type__ = ("core", "CurrentClampStimulusSeries")
+
+    data: CurrentClampStimulusSeriesData = Field(
+        ..., description="Stimulus current applied."
+    )
+
+
+class VoltageClampSeries(PatchClampSeries):
+    """Current data from an intracellular voltage-clamp recording. A corresponding VoltageClampStimulusSeries (stored separately as a stimulus) is used to store the voltage injected."""
+
+    __nwb_type__ = ("core", "VoltageClampSeries")
+
+    data: VoltageClampSeriesData = Field(..., description="Recorded current.")
+    capacitance_fast: VoltageClampSeriesCapacitanceFast | None = Field(
+        None, description="Fast capacitance, in farads."
+    )
+    capacitance_slow: VoltageClampSeriesCapacitanceSlow | None = Field(
+        None, description="Slow capacitance, in farads."
+    )
+    resistance_comp_bandwidth: VoltageClampSeriesResistanceCompBandwidth | None = Field(
+        None, description="Resistance compensation bandwidth, in hertz."
+    )
+    resistance_comp_correction: VoltageClampSeriesResistanceCompCorrection | None = (
+        Field(None, description="Resistance compensation correction, in percent.")
+    )
+    resistance_comp_prediction: VoltageClampSeriesResistanceCompPrediction | None = (
+        Field(None, description="Resistance compensation prediction, in percent.")
+    )
+    whole_cell_capacitance_comp: VoltageClampSeriesWholeCellCapacitanceComp | None = (
+        Field(None, description="Whole cell capacitance compensation, in farads.")
+    )
+    whole_cell_series_resistance_comp: (
+        VoltageClampSeriesWholeCellSeriesResistanceComp | None
+    ) = Field(None, description="Whole cell series resistance compensation, in ohms.")
+
+
+class VoltageClampStimulusSeries(PatchClampSeries):
+    """Stimulus voltage applied during a voltage clamp recording."""
+
+    __nwb_type__ = ("core", "VoltageClampStimulusSeries")
+
+    data: VoltageClampStimulusSeriesData = Field(
+        ..., description="Stimulus voltage applied."
+    )
 
 
 class SweepTableSweepNumber(VectorData):
@@ -332,6 +318,27 @@ class SweepTableSeries(VectorData):
     value: list[PatchClampSeries] = Field(...)  # type: ignore[assignment]
 
 
+class SweepTable(DynamicTable):
+    """[DEPRECATED] Table used to group different PatchClampSeries. SweepTable is being replaced by IntracellularRecordingsTable and SimultaneousRecordingsTable tables. Additional SequentialRecordingsTable, RepetitionsTable, and ExperimentalConditions tables provide enhanced support for experiment metadata."""
+
+    __nwb_type__ = ("core", "SweepTable")
+
+    sweep_number: SweepTableSweepNumber = Field(
+        ..., description="Sweep number of the PatchClampSeries in that row."
+    )
+    series: SweepTableSeries = Field(
+        ..., description="The PatchClampSeries with the sweep number in that row."
+    )
+    series_index: VectorIndex = Field(..., description="Index for series.")
+
+
+class IntracellularElectrodesTableElectrode(VectorData):
+    """Column for storing the reference to the intracellular electrode."""
+
+    name: str = Field("electrode")
+    value: list[IntracellularElectrode] = Field(...)  # type: ignore[assignment]
+
+
 class IntracellularElectrodesTable(DynamicTable):
     """Table for storing intracellular electrode related metadata."""
 
@@ -347,13 +354,6 @@ class IntracellularElectrodesTable(DynamicTable):
         ...,
         description="Column for storing the reference to the intracellular electrode.",
     )
-
-
-class IntracellularElectrodesTableElectrode(VectorData):
-    """Column for storing the reference to the intracellular electrode."""
-
-    name: str = Field("electrode")
-    value: list[IntracellularElectrode] = Field(...)  # type: ignore[assignment]
 
 
 class IntracellularStimuliTable(DynamicTable):
@@ -417,6 +417,16 @@ class IntracellularRecordingsTable(AlignedDynamicTable):
     )
 
 
+class SimultaneousRecordingsTableRecordings(DynamicTableRegion):
+    """A reference to one or more rows in the IntracellularRecordingsTable table."""
+
+    name: str = Field("recordings")
+    table: IntracellularRecordingsTable = Field(
+        ...,
+        description="Reference to the IntracellularRecordingsTable table that this table region applies to. This specializes the attribute inherited from DynamicTableRegion to fix the type of table that can be referenced here.",
+    )
+
+
 class SimultaneousRecordingsTable(DynamicTable):
     """A table for grouping different intracellular recordings from the IntracellularRecordingsTable table together that were recorded simultaneously from different electrodes."""
 
@@ -429,34 +439,6 @@ class SimultaneousRecordingsTable(DynamicTable):
     )
     recordings_index: VectorIndex = Field(
         ..., description="Index dataset for the recordings column."
-    )
-
-
-class SimultaneousRecordingsTableRecordings(DynamicTableRegion):
-    """A reference to one or more rows in the IntracellularRecordingsTable table."""
-
-    name: str = Field("recordings")
-    table: IntracellularRecordingsTable = Field(
-        ...,
-        description="Reference to the IntracellularRecordingsTable table that this table region applies to. This specializes the attribute inherited from DynamicTableRegion to fix the type of table that can be referenced here.",
-    )
-
-
-class SequentialRecordingsTable(DynamicTable):
-    """A table for grouping different sequential recordings from the SimultaneousRecordingsTable table together. This is typically used to group together sequential recordings where a sequence of stimuli of the same type with varying parameters have been presented in a sequence."""
-
-    __nwb_type__ = ("core", "SequentialRecordingsTable")
-
-    name: str = Field("sequential_recordings")
-    simultaneous_recordings: SequentialRecordingsTableSimultaneousRecordings = Field(
-        ...,
-        description="A reference to one or more rows in the SimultaneousRecordingsTable table.",
-    )
-    simultaneous_recordings_index: VectorIndex = Field(
-        ..., description="Index dataset for the simultaneous_recordings column."
-    )
-    stimulus_type: SequentialRecordingsTableStimulusType = Field(
-        ..., description="The type of stimulus used for the sequential recording."
     )
 
 
@@ -489,6 +471,34 @@ class SequentialRecordingsTableStimulusType(VectorData):
     ] = Field(...)
 
 
+class SequentialRecordingsTable(DynamicTable):
+    """A table for grouping different sequential recordings from the SimultaneousRecordingsTable table together. This is typically used to group together sequential recordings where a sequence of stimuli of the same type with varying parameters have been presented in a sequence."""
+
+    __nwb_type__ = ("core", "SequentialRecordingsTable")
+
+    name: str = Field("sequential_recordings")
+    simultaneous_recordings: SequentialRecordingsTableSimultaneousRecordings = Field(
+        ...,
+        description="A reference to one or more rows in the SimultaneousRecordingsTable table.",
+    )
+    simultaneous_recordings_index: VectorIndex = Field(
+        ..., description="Index dataset for the simultaneous_recordings column."
+    )
+    stimulus_type: SequentialRecordingsTableStimulusType = Field(
+        ..., description="The type of stimulus used for the sequential recording."
+    )
+
+
+class RepetitionsTableSequentialRecordings(DynamicTableRegion):
+    """A reference to one or more rows in the SequentialRecordingsTable table."""
+
+    name: str = Field("sequential_recordings")
+    table: SequentialRecordingsTable = Field(
+        ...,
+        description="Reference to the SequentialRecordingsTable table that this table region applies to. This specializes the attribute inherited from DynamicTableRegion to fix the type of table that can be referenced here.",
+    )
+
+
 class RepetitionsTable(DynamicTable):
     """A table for grouping different sequential intracellular recordings together. With each SequentialRecording typically representing a particular type of stimulus, the RepetitionsTable table is typically used to group sets of stimuli applied in sequence."""
 
@@ -504,13 +514,13 @@ class RepetitionsTable(DynamicTable):
     )
 
 
-class RepetitionsTableSequentialRecordings(DynamicTableRegion):
-    """A reference to one or more rows in the SequentialRecordingsTable table."""
+class ExperimentalConditionsTableRepetitions(DynamicTableRegion):
+    """A reference to one or more rows in the RepetitionsTable table."""
 
-    name: str = Field("sequential_recordings")
-    table: SequentialRecordingsTable = Field(
+    name: str = Field("repetitions")
+    table: RepetitionsTable = Field(
         ...,
-        description="Reference to the SequentialRecordingsTable table that this table region applies to. This specializes the attribute inherited from DynamicTableRegion to fix the type of table that can be referenced here.",
+        description="Reference to the RepetitionsTable table that this table region applies to. This specializes the attribute inherited from DynamicTableRegion to fix the type of table that can be referenced here.",
     )
 
 
@@ -526,14 +536,4 @@ class ExperimentalConditionsTable(DynamicTable):
     )
     repetitions_index: VectorIndex = Field(
         ..., description="Index dataset for the repetitions column."
-    )
-
-
-class ExperimentalConditionsTableRepetitions(DynamicTableRegion):
-    """A reference to one or more rows in the RepetitionsTable table."""
-
-    name: str = Field("repetitions")
-    table: RepetitionsTable = Field(
-        ...,
-        description="Reference to the RepetitionsTable table that this table region applies to. This specializes the attribute inherited from DynamicTableRegion to fix the type of table that can be referenced here.",
     )

@@ -22,40 +22,6 @@ from .nwb_device import Device
 from .nwb_image import ImageSeries, ImageSeriesData
 
 
-class OnePhotonSeries(ImageSeries):
-    """Image stack recorded over time from 1-photon microscope."""
-
-    __nwb_type__ = ("core", "OnePhotonSeries")
-
-    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
-    scan_line_rate: float | None = Field(
-        None,
-        description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and is therefore stored with the actual data.",
-    )
-    exposure_time: float | None = Field(
-        None,
-        description="Exposure time of the sample; often the inverse of the frequency.",
-    )
-    binning: int | None = Field(
-        None,
-        description="Amount of pixels combined into 'bins'; could be 1, 2, 4, 8, etc.",
-    )
-    power: float | None = Field(
-        None, description="Power of the excitation in mW, if known."
-    )
-    intensity: float | None = Field(
-        None, description="Intensity of the excitation in mW/mm^2, if known."
-    )
-    data: OnePhotonSeriesData = Field(
-        ...,
-        description="Time-series of microscopy data indexed as data[time, width, height].\n\nIndexing convention:\n  - width: first spatial axis (horizontal direction, columns)\n  - height: second spatial axis (vertical direction, rows)\n\nFor raster-scanning systems (two-photon, confocal, one-photon laser scanning):\n  - width: fast scan direction (horizontal)\n  - height: slow scan direction (vertical)\n\nCoordinate system diagram::\n\n  height  ^\n  (slow)  |\n          |    +-----------------+\n          |    |                 |\n          |    |   Image plane   |\n          |    |                 |\n          |    +-----------------+\n          |\n          0 ----------------------> width (fast)\n\n\nFor non-raster systems (wide-field, light-sheet, random-access), width and height\nare arbitrary coordinates of the image plane.\n\nNote: This indexing convention conflicts with standard matrix[row, column] notation\nfor array access where the first index moves vertically through rows and the second moves horizontally\nthrough columns. In the schema, data[time, width, height] means that the first spatial\nindex moves horizontally (width) through columns and the second spatial index moves\nvertically (height) through rows. In summary, incrementing the first spatial index\nmoves you horizontally across the image, while in matrix notation it would move you\nvertically across the rows of the image.\n",
-    )
-    imaging_plane: ImagingPlane = Field(
-        ...,
-        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
-    )
-
-
 class OnePhotonSeriesData(ImageSeriesData):
     """Time-series of microscopy data indexed as data[time, width, height].
 
@@ -102,40 +68,6 @@ class OnePhotonSeriesData(ImageSeriesData):
     ] = Field(...)
 
 
-class TwoPhotonSeries(ImageSeries):
-    """Image stack recorded over time from 2-photon microscope."""
-
-    __nwb_type__ = ("core", "TwoPhotonSeries")
-
-    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
-    scan_line_rate: float | None = Field(
-        None,
-        description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and is therefore stored with the actual data.",
-    )
-    data: TwoPhotonSeriesData = Field(
-        ...,
-        description="Time-series of microscopy data indexed as data[time, width, height].\n\nIndexing convention:\n  - width: first spatial axis (horizontal direction, columns)\n  - height: second spatial axis (vertical direction, rows)\n\nFor raster-scanning systems (two-photon, confocal, one-photon laser scanning):\n  - width: fast scan direction (horizontal)\n  - height: slow scan direction (vertical)\n\nCoordinate system diagram::\n\n  height  ^\n  (slow)  |\n          |    +-----------------+\n          |    |                 |\n          |    |   Image plane   |\n          |    |                 |\n          |    +-----------------+\n          |\n          0 ----------------------> width (fast)\n\n\nFor non-raster systems (wide-field, light-sheet, random-access), width and height\nare arbitrary coordinates of the image plane.\n\nNote: This indexing convention conflicts with standard matrix[row, column] notation\nfor array access where the first index moves vertically through rows and the second moves horizontally\nthrough columns. In the schema, data[time, width, height] means that the first spatial\nindex moves horizontally (width) through columns and the second spatial index moves\nvertically (height) through rows.\n",
-    )
-    field_of_view: (
-        Annotated[
-            Array[np.float32],
-            ArraySpec(
-                dtype="float32",
-                shape=((2,), (3,)),
-                dims=(("width|height",), ("width|height|depth",)),
-            ),
-        ]
-        | None
-    ) = Field(
-        None,
-        description="Physical dimensions of the imaging field of view in width, height, and optionally depth directions, in meters. The width dimension corresponds to the faster scanning axis, and the height dimension corresponds to the slower scanning axis.",
-    )
-    imaging_plane: ImagingPlane = Field(
-        ...,
-        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
-    )
-
-
 class TwoPhotonSeriesData(ImageSeriesData):
     """Time-series of microscopy data indexed as data[time, width, height].
 
@@ -180,18 +112,6 @@ class TwoPhotonSeriesData(ImageSeriesData):
     ] = Field(...)
 
 
-class RoiResponseSeries(TimeSeries):
-    """ROI responses over an imaging plane. The first dimension represents time. The second dimension, if present, represents ROIs."""
-
-    __nwb_type__ = ("core", "RoiResponseSeries")
-
-    data: RoiResponseSeriesData = Field(..., description="Signals from ROIs.")
-    rois: DynamicTableRegion = Field(
-        ...,
-        description="DynamicTableRegion referencing into a PlaneSegmentation table containing information on the ROIs stored in this TimeSeries.",
-    )
-
-
 class RoiResponseSeriesData(TimeSeriesData):
     """Signals from ROIs."""
 
@@ -204,6 +124,18 @@ class RoiResponseSeriesData(TimeSeriesData):
             dims=(("num_times",), ("num_times", "num_ROIs")),
         ),
     ] = Field(...)
+
+
+class RoiResponseSeries(TimeSeries):
+    """ROI responses over an imaging plane. The first dimension represents time. The second dimension, if present, represents ROIs."""
+
+    __nwb_type__ = ("core", "RoiResponseSeries")
+
+    data: RoiResponseSeriesData = Field(..., description="Signals from ROIs.")
+    rois: DynamicTableRegion = Field(
+        ...,
+        description="DynamicTableRegion referencing into a PlaneSegmentation table containing information on the ROIs stored in this TimeSeries.",
+    )
 
 
 class DfOverF(NWBDataInterface):
@@ -227,50 +159,6 @@ class Fluorescence(NWBDataInterface):
     children: dict[str, RoiResponseSeries] = Field(
         ...,
         description="Members of this group that the schema names by type, not by name.",
-    )
-
-
-class ImageSegmentation(NWBDataInterface):
-    """Stores pixels in an image that represent different regions of interest (ROIs) or masks. All segmentation for a given imaging plane is stored together, with storage for multiple imaging planes (masks) supported. Each ROI is stored in its own subgroup, with the ROI group containing both a 2-D mask and a list of pixels that make up this mask. Segments can also be used for masking neuropil. If segmentation is allowed to change with time, a new imaging plane (or module) is required and ROI names should remain consistent between them."""
-
-    __nwb_type__ = ("core", "ImageSegmentation")
-
-    name: str = Field("ImageSegmentation")
-    children: dict[str, PlaneSegmentation] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
-class PlaneSegmentation(DynamicTable):
-    """Results from image segmentation of a specific imaging plane. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required."""
-
-    __nwb_type__ = ("core", "PlaneSegmentation")
-
-    image_mask: PlaneSegmentationImageMask | None = Field(
-        None,
-        description="ROI masks for each ROI. Each image mask is the size of the original imaging plane (or volume) and members of the ROI are finite non-zero. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required.",
-    )
-    pixel_mask_index: VectorIndex | None = Field(
-        None, description="Index into pixel_mask."
-    )
-    pixel_mask: PlaneSegmentationPixelMask | None = Field(
-        None,
-        description="Pixel masks for each ROI: a list of indices and weights for the ROI. Pixel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required.",
-    )
-    voxel_mask_index: VectorIndex | None = Field(
-        None, description="Index into voxel_mask."
-    )
-    voxel_mask: PlaneSegmentationVoxelMask | None = Field(
-        None,
-        description="Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required.",
-    )
-    reference_images: PlaneSegmentationReferenceImages = Field(
-        ..., description="Image stacks that the segmentation masks apply to."
-    )
-    imaging_plane: ImagingPlane = Field(
-        ...,
-        description="Link to ImagingPlane object from which this data was generated.",
     )
 
 
@@ -344,50 +232,6 @@ class PlaneSegmentationReferenceImages(GroupModel):
     )
 
 
-class ImagingPlane(NWBContainer):
-    """An imaging plane and its metadata."""
-
-    __nwb_type__ = ("core", "ImagingPlane")
-
-    description: str | None = Field(
-        None, description="Description of the imaging plane."
-    )
-    excitation_lambda: float = Field(..., description="Excitation wavelength, in nm.")
-    imaging_rate: float | None = Field(
-        None,
-        description="Rate that images are acquired, in Hz. If the corresponding TimeSeries is present, the rate should be stored there instead.",
-    )
-    indicator: str = Field(..., description="Calcium indicator.")
-    location: str = Field(
-        ...,
-        description="Location of the imaging plane. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
-    )
-    manifold: ImagingPlaneManifold | None = Field(
-        None,
-        description="DEPRECATED. Physical position of each pixel. 'xyz' represents the position of the pixel relative to the defined coordinate space. Deprecated in favor of origin_coords and grid_spacing.",
-    )
-    origin_coords: ImagingPlaneOriginCoords | None = Field(
-        None,
-        description="Physical location of the first element of the imaging plane (0, 0) for 2-D data or (0, 0, 0) for 3-D data. See also reference_frame for what the physical location is relative to (e.g., bregma).",
-    )
-    grid_spacing: ImagingPlaneGridSpacing | None = Field(
-        None,
-        description="Space between pixels in (x, y) or voxels in (x, y, z) directions, in the specified unit. Assumes imaging plane is a regular grid. See also reference_frame to interpret the grid.",
-    )
-    reference_frame: str | None = Field(
-        None,
-        description='Describes reference frame of origin_coords and grid_spacing. For example, this can be a text description of the anatomical location and orientation of the grid defined by origin_coords and grid_spacing or the vectors needed to transform or rotate the grid to a common anatomical axis (e.g., AP/DV/ML). This field is necessary to interpret origin_coords and grid_spacing. If origin_coords and grid_spacing are not present, then this field is not required. For example, if the microscope takes 10 x 10 x 2 images, where the first value of the data matrix (index (0, 0, 0)) corresponds to (-1.2, -0.6, -2) mm relative to bregma, the spacing between pixels is 0.2 mm in x, 0.2 mm in y and 0.5 mm in z, and larger numbers in x mean more anterior, larger numbers in y mean more rightward, and larger numbers in z mean more ventral, then enter the following -- origin_coords = (-1.2, -0.6, -2) grid_spacing = (0.2, 0.2, 0.5) reference_frame = "Origin coordinates are relative to bregma. First dimension corresponds to anterior-posterior axis (larger index = more anterior). Second dimension corresponds to medial-lateral axis (larger index = more rightward). Third dimension corresponds to dorsal-ventral axis (larger index = more ventral)."',
-    )
-    device: Device = Field(
-        ...,
-        description="Link to the Device object (e.g., microscope) used to acquire images from this imaging plane.",
-    )
-    children: dict[str, OpticalChannel] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
 class ImagingPlaneManifold(DatasetModel):
     """DEPRECATED. Physical position of each pixel. 'xyz' represents the position of the pixel relative to the defined coordinate space. Deprecated in favor of origin_coords and grid_spacing."""
 
@@ -454,13 +298,157 @@ class OpticalChannel(NWBContainer):
     )
 
 
-class MotionCorrection(NWBDataInterface):
-    """An image stack where all frames are shifted (registered) to a common coordinate system, to account for movement and drift between frames. Note: each frame at each point in time is assumed to be 2-D (has only x and y dimensions)."""
+class ImagingPlane(NWBContainer):
+    """An imaging plane and its metadata."""
 
-    __nwb_type__ = ("core", "MotionCorrection")
+    __nwb_type__ = ("core", "ImagingPlane")
 
-    name: str = Field("MotionCorrection")
-    children: dict[str, CorrectedImageStack] = Field(
+    description: str | None = Field(
+        None, description="Description of the imaging plane."
+    )
+    excitation_lambda: float = Field(..., description="Excitation wavelength, in nm.")
+    imaging_rate: float | None = Field(
+        None,
+        description="Rate that images are acquired, in Hz. If the corresponding TimeSeries is present, the rate should be stored there instead.",
+    )
+    indicator: str = Field(..., description="Calcium indicator.")
+    location: str = Field(
+        ...,
+        description="Location of the imaging plane. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
+    )
+    manifold: ImagingPlaneManifold | None = Field(
+        None,
+        description="DEPRECATED. Physical position of each pixel. 'xyz' represents the position of the pixel relative to the defined coordinate space. Deprecated in favor of origin_coords and grid_spacing.",
+    )
+    origin_coords: ImagingPlaneOriginCoords | None = Field(
+        None,
+        description="Physical location of the first element of the imaging plane (0, 0) for 2-D data or (0, 0, 0) for 3-D data. See also reference_frame for what the physical location is relative to (e.g., bregma).",
+    )
+    grid_spacing: ImagingPlaneGridSpacing | None = Field(
+        None,
+        description="Space between pixels in (x, y) or voxels in (x, y, z) directions, in the specified unit. Assumes imaging plane is a regular grid. See also reference_frame to interpret the grid.",
+    )
+    reference_frame: str | None = Field(
+        None,
+        description='Describes reference frame of origin_coords and grid_spacing. For example, this can be a text description of the anatomical location and orientation of the grid defined by origin_coords and grid_spacing or the vectors needed to transform or rotate the grid to a common anatomical axis (e.g., AP/DV/ML). This field is necessary to interpret origin_coords and grid_spacing. If origin_coords and grid_spacing are not present, then this field is not required. For example, if the microscope takes 10 x 10 x 2 images, where the first value of the data matrix (index (0, 0, 0)) corresponds to (-1.2, -0.6, -2) mm relative to bregma, the spacing between pixels is 0.2 mm in x, 0.2 mm in y and 0.5 mm in z, and larger numbers in x mean more anterior, larger numbers in y mean more rightward, and larger numbers in z mean more ventral, then enter the following -- origin_coords = (-1.2, -0.6, -2) grid_spacing = (0.2, 0.2, 0.5) reference_frame = "Origin coordinates are relative to bregma. First dimension corresponds to anterior-posterior axis (larger index = more anterior). Second dimension corresponds to medial-lateral axis (larger index = more rightward). Third dimension corresponds to dorsal-ventral axis (larger index = more ventral)."',
+    )
+    device: Device = Field(
+        ...,
+        description="Link to the Device object (e.g., microscope) used to acquire images from this imaging plane.",
+    )
+    children: dict[str, OpticalChannel] = Field(
+        ...,
+        description="Members of this group that the schema names by type, not by name.",
+    )
+
+
+class OnePhotonSeries(ImageSeries):
+    """Image stack recorded over time from 1-photon microscope."""
+
+    __nwb_type__ = ("core", "OnePhotonSeries")
+
+    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
+    scan_line_rate: float | None = Field(
+        None,
+        description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and is therefore stored with the actual data.",
+    )
+    exposure_time: float | None = Field(
+        None,
+        description="Exposure time of the sample; often the inverse of the frequency.",
+    )
+    binning: int | None = Field(
+        None,
+        description="Amount of pixels combined into 'bins'; could be 1, 2, 4, 8, etc.",
+    )
+    power: float | None = Field(
+        None, description="Power of the excitation in mW, if known."
+    )
+    intensity: float | None = Field(
+        None, description="Intensity of the excitation in mW/mm^2, if known."
+    )
+    data: OnePhotonSeriesData = Field(
+        ...,
+        description="Time-series of microscopy data indexed as data[time, width, height].\n\nIndexing convention:\n  - width: first spatial axis (horizontal direction, columns)\n  - height: second spatial axis (vertical direction, rows)\n\nFor raster-scanning systems (two-photon, confocal, one-photon laser scanning):\n  - width: fast scan direction (horizontal)\n  - height: slow scan direction (vertical)\n\nCoordinate system diagram::\n\n  height  ^\n  (slow)  |\n          |    +-----------------+\n          |    |                 |\n          |    |   Image plane   |\n          |    |                 |\n          |    +-----------------+\n          |\n          0 ----------------------> width (fast)\n\n\nFor non-raster systems (wide-field, light-sheet, random-access), width and height\nare arbitrary coordinates of the image plane.\n\nNote: This indexing convention conflicts with standard matrix[row, column] notation\nfor array access where the first index moves vertically through rows and the second moves horizontally\nthrough columns. In the schema, data[time, width, height] means that the first spatial\nindex moves horizontally (width) through columns and the second spatial index moves\nvertically (height) through rows. In summary, incrementing the first spatial index\nmoves you horizontally across the image, while in matrix notation it would move you\nvertically across the rows of the image.\n",
+    )
+    imaging_plane: ImagingPlane = Field(
+        ...,
+        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
+    )
+
+
+class TwoPhotonSeries(ImageSeries):
+    """Image stack recorded over time from 2-photon microscope."""
+
+    __nwb_type__ = ("core", "TwoPhotonSeries")
+
+    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
+    scan_line_rate: float | None = Field(
+        None,
+        description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and is therefore stored with the actual data.",
+    )
+    data: TwoPhotonSeriesData = Field(
+        ...,
+        description="Time-series of microscopy data indexed as data[time, width, height].\n\nIndexing convention:\n  - width: first spatial axis (horizontal direction, columns)\n  - height: second spatial axis (vertical direction, rows)\n\nFor raster-scanning systems (two-photon, confocal, one-photon laser scanning):\n  - width: fast scan direction (horizontal)\n  - height: slow scan direction (vertical)\n\nCoordinate system diagram::\n\n  height  ^\n  (slow)  |\n          |    +-----------------+\n          |    |                 |\n          |    |   Image plane   |\n          |    |                 |\n          |    +-----------------+\n          |\n          0 ----------------------> width (fast)\n\n\nFor non-raster systems (wide-field, light-sheet, random-access), width and height\nare arbitrary coordinates of the image plane.\n\nNote: This indexing convention conflicts with standard matrix[row, column] notation\nfor array access where the first index moves vertically through rows and the second moves horizontally\nthrough columns. In the schema, data[time, width, height] means that the first spatial\nindex moves horizontally (width) through columns and the second spatial index moves\nvertically (height) through rows.\n",
+    )
+    field_of_view: (
+        Annotated[
+            Array[np.float32],
+            ArraySpec(
+                dtype="float32",
+                shape=((2,), (3,)),
+                dims=(("width|height",), ("width|height|depth",)),
+            ),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Physical dimensions of the imaging field of view in width, height, and optionally depth directions, in meters. The width dimension corresponds to the faster scanning axis, and the height dimension corresponds to the slower scanning axis.",
+    )
+    imaging_plane: ImagingPlane = Field(
+        ...,
+        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
+    )
+
+
+class PlaneSegmentation(DynamicTable):
+    """Results from image segmentation of a specific imaging plane. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required."""
+
+    __nwb_type__ = ("core", "PlaneSegmentation")
+
+    image_mask: PlaneSegmentationImageMask | None = Field(
+        None,
+        description="ROI masks for each ROI. Each image mask is the size of the original imaging plane (or volume) and members of the ROI are finite non-zero. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required.",
+    )
+    pixel_mask_index: VectorIndex | None = Field(
+        None, description="Index into pixel_mask."
+    )
+    pixel_mask: PlaneSegmentationPixelMask | None = Field(
+        None,
+        description="Pixel masks for each ROI: a list of indices and weights for the ROI. Pixel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required.",
+    )
+    voxel_mask_index: VectorIndex | None = Field(
+        None, description="Index into voxel_mask."
+    )
+    voxel_mask: PlaneSegmentationVoxelMask | None = Field(
+        None,
+        description="Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required.",
+    )
+    reference_images: PlaneSegmentationReferenceImages = Field(
+        ..., description="Image stacks that the segmentation masks apply to."
+    )
+    imaging_plane: ImagingPlane = Field(
+        ...,
+        description="Link to ImagingPlane object from which this data was generated.",
+    )
+
+
+class ImageSegmentation(NWBDataInterface):
+    """Stores pixels in an image that represent different regions of interest (ROIs) or masks. All segmentation for a given imaging plane is stored together, with storage for multiple imaging planes (masks) supported. Each ROI is stored in its own subgroup, with the ROI group containing both a 2-D mask and a list of pixels that make up this mask. Segments can also be used for masking neuropil. If segmentation is allowed to change with time, a new imaging plane (or module) is required and ROI names should remain consistent between them."""
+
+    __nwb_type__ = ("core", "ImageSegmentation")
+
+    name: str = Field("ImageSegmentation")
+    children: dict[str, PlaneSegmentation] = Field(
         ...,
         description="Members of this group that the schema names by type, not by name.",
     )
@@ -480,4 +468,16 @@ class CorrectedImageStack(NWBDataInterface):
     )
     original: ImageSeries = Field(
         ..., description="Link to ImageSeries object that is being registered."
+    )
+
+
+class MotionCorrection(NWBDataInterface):
+    """An image stack where all frames are shifted (registered) to a common coordinate system, to account for movement and drift between frames. Note: each frame at each point in time is assumed to be 2-D (has only x and y dimensions)."""
+
+    __nwb_type__ = ("core", "MotionCorrection")
+
+    name: str = Field("MotionCorrection")
+    children: dict[str, CorrectedImageStack] = Field(
+        ...,
+        description="Members of this group that the schema names by type, not by name.",
     )

@@ -14,29 +14,6 @@ from nwbgen.runtime import Array, ArraySpec
 from ...hdmf_common.v1_1_3.table import DynamicTable, VectorData, VectorIndex
 
 
-class TimeIntervals(DynamicTable):
-    """A container for aggregating epoch data and the TimeSeries that each epoch applies to."""
-
-    __nwb_type__ = ("core", "TimeIntervals")
-
-    start_time: TimeIntervalsStartTime = Field(
-        ..., description="Start time of epoch, in seconds."
-    )
-    stop_time: TimeIntervalsStopTime = Field(
-        ..., description="Stop time of epoch, in seconds."
-    )
-    tags: TimeIntervalsTags | None = Field(
-        None, description="User-defined tags that identify or categorize events."
-    )
-    tags_index: VectorIndex | None = Field(None, description="Index for tags.")
-    timeseries: TimeIntervalsTimeseries | None = Field(
-        None, description="An index into a TimeSeries object."
-    )
-    timeseries_index: VectorIndex | None = Field(
-        None, description="Index for timeseries."
-    )
-
-
 class TimeIntervalsStartTime(VectorData):
     """Start time of epoch, in seconds."""
 
@@ -115,3 +92,26 @@ class TimeIntervalsTimeseries(VectorData):
             ),
         ),
     ] = Field(...)
+
+
+class TimeIntervals(DynamicTable):
+    """A container for aggregating epoch data and the TimeSeries that each epoch applies to."""
+
+    __nwb_type__ = ("core", "TimeIntervals")
+
+    start_time: TimeIntervalsStartTime = Field(
+        ..., description="Start time of epoch, in seconds."
+    )
+    stop_time: TimeIntervalsStopTime = Field(
+        ..., description="Stop time of epoch, in seconds."
+    )
+    tags: TimeIntervalsTags | None = Field(
+        None, description="User-defined tags that identify or categorize events."
+    )
+    tags_index: VectorIndex | None = Field(None, description="Index for tags.")
+    timeseries: TimeIntervalsTimeseries | None = Field(
+        None, description="An index into a TimeSeries object."
+    )
+    timeseries_index: VectorIndex | None = Field(
+        None, description="Index for timeseries."
+    )

@@ -16,29 +16,6 @@ from .nwb_base import NWBContainer, TimeSeries, TimeSeriesData
 from .nwb_device import Device
 
 
-class PatchClampSeries(TimeSeries):
-    """An abstract base class for patch-clamp data - stimulus or response, current or voltage."""
-
-    __nwb_type__ = ("core", "PatchClampSeries")
-
-    stimulus_description: str = Field(
-        ..., description="Protocol/stimulus name for this patch-clamp dataset."
-    )
-    sweep_number: int | None = Field(
-        None,
-        description="Sweep number, allows to group different PatchClampSeries together.",
-    )
-    data: PatchClampSeriesData = Field(..., description="Recorded voltage or current.")
-    gain: float | None = Field(
-        None,
-        description="Gain of the recording, in units Volt/Amp (v-clamp) or Volt/Volt (c-clamp).",
-    )
-    electrode: IntracellularElectrode = Field(
-        ...,
-        description="Link to IntracellularElectrode object that describes the electrode that was used to apply or record this data.",
-    )
-
-
 class PatchClampSeriesData(TimeSeriesData):
     """Recorded voltage or current."""
 
@@ -53,19 +30,6 @@ class PatchClampSeriesData(TimeSeriesData):
     )
 
 
-class CurrentClampSeries(PatchClampSeries):
-    """Voltage data from an intracellular current-clamp recording. A corresponding CurrentClampStimulusSeries (stored separately as a stimulus) is used to store the current injected."""
-
-    __nwb_type__ = ("core", "CurrentClampSeries")
-
-    data: CurrentClampSeriesData = Field(..., description="Recorded voltage.")
-    bias_current: float | None = Field(None, description="Bias current, in amps.")
-    bridge_balance: float | None = Field(None, description="Bridge balance, in ohms.")
-    capacitance_compensation: float | None = Field(
-        None, description="Capacitance compensation, in farads."
-    )
-
-
 class CurrentClampSeriesData(PatchClampSeriesData):
     """Recorded voltage."""
 
@@ -73,34 +37,6 @@ class CurrentClampSeriesData(PatchClampSeriesData):
     unit: Literal["volts"] = Field(
         "volts",
         description="Base unit of measurement for working with the data. which is fixed to 'volts'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
-    )
-
-
-class IZeroClampSeries(CurrentClampSeries):
-    """Voltage data from an intracellular recording when all current and amplifier settings are off (i.e., CurrentClampSeries fields will be zero). There is no CurrentClampStimulusSeries associated with an IZero series because the amplifier is disconnected and no stimulus can reach the cell."""
-
-    __nwb_type__ = ("core", "IZeroClampSeries")
-
-    stimulus_description: Literal["N/A"] = Field(
-        "N/A",
-        description='An IZeroClampSeries has no stimulus, so this attribute is automatically set to "N/A"',
-    )
-    bias_current: float = Field(0.0, description="Bias current, in amps, fixed to 0.0.")
-    bridge_balance: float = Field(
-        0.0, description="Bridge balance, in ohms, fixed to 0.0."
-    )
-    capacitance_compensation: float = Field(
-        0.0, description="Capacitance compensation, in farads, fixed to 0.0."
-    )
-
-
-class CurrentClampStimulusSeries(PatchClampSeries):
-    """Stimulus current applied during current clamp recording."""
-
-    __nwb_type__ = ("core", "CurrentClampStimulusSeries")
-
-    data: CurrentClampStimulusSeriesData = Field(
-        ..., description="Stimulus current applied."
     )
 
 
@@ -112,35 +48,6 @@ class CurrentClampStimulusSeriesData(PatchClampSeriesData):
         "amperes",
         description="Base unit of measurement for working with the data. which is fixed to 'amperes'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
     )
-
-
-class VoltageClampSeries(PatchClampSeries):
-    """Current data from an intracellular voltage-clamp recording. A corresponding VoltageClampStimulusSeries (stored separately as a stimulus) is used to store the voltage injected."""
-
-    __nwb_type__ = ("core", "VoltageClampSeries")
-
-    data: VoltageClampSeriesData = Field(..., description="Recorded current.")
-    capacitance_fast: VoltageClampSeriesCapacitanceFast | None = Field(
-        None, description="Fast capacitance, in farads."
-    )
-    capacitance_slow: VoltageClampSeriesCapacitanceSlow | None = Field(
-        None, description="Slow capacitance, in farads."
-    )
-    resistance_comp_bandwidth: VoltageClampSeriesResistanceCompBandwidth | None = Field(
-        None, description="Resistance compensation bandwidth, in hertz."
-    )
-    resistance_comp_correction: VoltageClampSeriesResistanceCompCorrection | None = (
-        Field(None, description="Resistance compensation correction, in percent.")
-    )
-    resistance_comp_prediction: VoltageClampSeriesResistanceCompPrediction | None = (
-        Field(None, description="Resistance compensation prediction, in percent.")
-    )
-    whole_cell_capacitance_comp: VoltageClampSeriesWholeCellCapacitanceComp | None = (
-        Field(None, description="Whole cell capacitance compensation, in farads.")
-    )
-    whole_cell_series_resistance_comp: (
-        VoltageClampSeriesWholeCellSeriesResistanceComp | None
-    ) = Field(None, description="Whole cell series resistance compensation, in ohms.")
 
 
 class VoltageClampSeriesData(PatchClampSeriesData):
@@ -230,16 +137,6 @@ class VoltageClampSeriesWholeCellSeriesResistanceComp(DatasetModel):
     )
 
 
-class VoltageClampStimulusSeries(PatchClampSeries):
-    """Stimulus voltage applied during a voltage clamp recording."""
-
-    __nwb_type__ = ("core", "VoltageClampStimulusSeries")
-
-    data: VoltageClampStimulusSeriesData = Field(
-        ..., description="Stimulus voltage applied."
-    )
-
-
 class VoltageClampStimulusSeriesData(PatchClampSeriesData):
     """Stimulus voltage applied."""
 
@@ -278,18 +175,107 @@ class IntracellularElectrode(NWBContainer):
     )
 
 
-class SweepTable(DynamicTable):
-    """The table which groups different PatchClampSeries together."""
+class PatchClampSeries(TimeSeries):
+    """An abstract base class for patch-clamp data - stimulus or response, current or voltage."""
 
-    __nwb_type__ = ("core", "SweepTable")
+    __nwb_type__ = ("core", "PatchClampSeries")
 
-    sweep_number: SweepTableSweepNumber = Field(
-        ..., description="Sweep number of the PatchClampSeries in that row."
+    stimulus_description: str = Field(
+        ..., description="Protocol/stimulus name for this patch-clamp dataset."
     )
-    series: SweepTableSeries = Field(
-        ..., description="The PatchClampSeries with the sweep number in that row."
+    sweep_number: int | None = Field(
+        None,
+        description="Sweep number, allows to group different PatchClampSeries together.",
     )
-    series_index: VectorIndex = Field(..., description="Index for series.")
+    data: PatchClampSeriesData = Field(..., description="Recorded voltage or current.")
+    gain: float | None = Field(
+        None,
+        description="Gain of the recording, in units Volt/Amp (v-clamp) or Volt/Volt (c-clamp).",
+    )
+    electrode: IntracellularElectrode = Field(
+        ...,
+        description="Link to IntracellularElectrode object that describes the electrode that was used to apply or record this data.",
+    )
+
+
+class CurrentClampSeries(PatchClampSeries):
+    """Voltage data from an intracellular current-clamp recording. A corresponding CurrentClampStimulusSeries (stored separately as a stimulus) is used to store the current injected."""
+
+    __nwb_type__ = ("core", "CurrentClampSeries")
+
+    data: CurrentClampSeriesData = Field(..., description="Recorded voltage.")
+    bias_current: float | None = Field(None, description="Bias current, in amps.")
+    bridge_balance: float | None = Field(None, description="Bridge balance, in ohms.")
+    capacitance_compensation: float | None = Field(
+        None, description="Capacitance compensation, in farads."
+    )
+
+
+class IZeroClampSeries(CurrentClampSeries):
+    """Voltage data from an intracellular recording when all current and amplifier settings are off (i.e., CurrentClampSeries fields will be zero). There is no CurrentClampStimulusSeries associated with an IZero series because the amplifier is disconnected and no stimulus can reach the cell."""
+
+    __nwb_type__ = ("core", "IZeroClampSeries")
+
+    stimulus_description: Literal["N/A"] = Field(
+        "N/A",
+        description='An IZeroClampSeries has no stimulus, so this attribute is automatically set to "N/A"',
+    )
+    bias_current: float = Field(0.0, description="Bias current, in amps, fixed to 0.0.")
+    bridge_balance: float = Field(
+        0.0, description="Bridge balance, in ohms, fixed to 0.0."
+    )
+    capacitance_compensation: float = Field(
+        0.0, description="Capacitance compensation, in farads, fixed to 0.0."
+    )
+
+
+class CurrentClampStimulusSeries(PatchClampSeries):
+    """Stimulus current applied during current clamp recording."""
+
+    __nwb_type__ = ("core", "CurrentClampStimulusSeries")
+
+    data: CurrentClampStimulusSeriesData = Field(
+        ..., description="Stimulus current applied."
+    )
+
+
+class VoltageClampSeries(PatchClampSeries):
+    """Current data from an intracellular voltage-clamp recording. A corresponding VoltageClampStimulusSeries (stored separately as a stimulus) is used to store the voltage injected."""
+
+    __nwb_type__ = ("core", "VoltageClampSeries")
+
+    data: VoltageClampSeriesData = Field(..., description="Recorded current.")
+    capacitance_fast: VoltageClampSeriesCapacitanceFast | None = Field(
+        None, description="Fast capacitance, in farads."
+    )
+    capacitance_slow: VoltageClampSeriesCapacitanceSlow | None = Field(
+        None, description="Slow capacitance, in farads."
+    )
+    resistance_comp_bandwidth: VoltageClampSeriesResistanceCompBandwidth | None = Field(
+        None, description="Resistance compensation bandwidth, in hertz."
+    )
+    resistance_comp_correction: VoltageClampSeriesResistanceCompCorrection | None = (
+        Field(None, description="Resistance compensation correction, in percent.")
+    )
+    resistance_comp_prediction: VoltageClampSeriesResistanceCompPrediction | None = (
+        Field(None, description="Resistance compensation prediction, in percent.")
+    )
+    whole_cell_capacitance_comp: VoltageClampSeriesWholeCellCapacitanceComp | None = (
+        Field(None, description="Whole cell capacitance compensation, in farads.")
+    )
+    whole_cell_series_resistance_comp: (
+        VoltageClampSeriesWholeCellSeriesResistanceComp | None
+    ) = Field(None, description="Whole cell series resistance compensation, in ohms.")
+
+
+class VoltageClampStimulusSeries(PatchClampSeries):
+    """Stimulus voltage applied during a voltage clamp recording."""
+
+    __nwb_type__ = ("core", "VoltageClampStimulusSeries")
+
+    data: VoltageClampStimulusSeriesData = Field(
+        ..., description="Stimulus voltage applied."
+    )
 
 
 class SweepTableSweepNumber(VectorData):
@@ -316,3 +302,17 @@ class SweepTableSeries(VectorData):
 
     name: str = Field("series")
     value: list[PatchClampSeries] = Field(...)  # type: ignore[assignment]
+
+
+class SweepTable(DynamicTable):
+    """The table which groups different PatchClampSeries together."""
+
+    __nwb_type__ = ("core", "SweepTable")
+
+    sweep_number: SweepTableSweepNumber = Field(
+        ..., description="Sweep number of the PatchClampSeries in that row."
+    )
+    series: SweepTableSeries = Field(
+        ..., description="The PatchClampSeries with the sweep number in that row."
+    )
+    series_index: VectorIndex = Field(..., description="Index for series.")

@@ -15,33 +15,6 @@ from .nwb_base import Image, TimeSeries, TimeSeriesData
 from .nwb_device import Device
 
 
-class ImageSeries(TimeSeries):
-    """General image data that is common between acquisition and stimulus time series. Sometimes the image data is stored in the file in a raw format while other times it will be stored as a series of external image files in the host file system. The data field will either be binary data, if the data is stored in the NWB file, or empty, if the data is stored in an external image stack. [frame][x][y] or [frame][x][y][z]."""
-
-    __nwb_type__ = ("core", "ImageSeries")
-
-    data: ImageSeriesData | None = Field(None, description="Binary data representing images across frames.")  # type: ignore[assignment]
-    dimension: (
-        Annotated[
-            Array[np.int32],
-            ArraySpec(dtype="int32", shape=((None,),), dims=(("rank",),)),
-        ]
-        | None
-    ) = Field(None, description="Number of pixels on x, y, (and z) axes.")
-    external_file: ImageSeriesExternalFile | None = Field(
-        None,
-        description="Paths to one or more external file(s). The field is only present if format='external'. This is only relevant if the image series is stored in the file system as one or more image file(s). This field should NOT be used if the image is stored in another NWB file and that file is linked to this file.",
-    )
-    format: str = Field(
-        "raw",
-        description="Format of image. If this is 'external', then the attribute 'external_file' contains the path information to the image files. If this is 'raw', then the raw (single-channel) binary data is stored in the 'data' dataset. If this attribute is not present, then the default format='raw' case is assumed.",
-    )
-    device: Device | None = Field(
-        None,
-        description="Link to the Device object that was used to capture these images.",
-    )
-
-
 class ImageSeriesData(TimeSeriesData):
     """Binary data representing images across frames."""
 
@@ -73,6 +46,33 @@ class ImageSeriesExternalFile(DatasetModel):
     )
 
 
+class ImageSeries(TimeSeries):
+    """General image data that is common between acquisition and stimulus time series. Sometimes the image data is stored in the file in a raw format while other times it will be stored as a series of external image files in the host file system. The data field will either be binary data, if the data is stored in the NWB file, or empty, if the data is stored in an external image stack. [frame][x][y] or [frame][x][y][z]."""
+
+    __nwb_type__ = ("core", "ImageSeries")
+
+    data: ImageSeriesData | None = Field(None, description="Binary data representing images across frames.")  # type: ignore[assignment]
+    dimension: (
+        Annotated[
+            Array[np.int32],
+            ArraySpec(dtype="int32", shape=((None,),), dims=(("rank",),)),
+        ]
+        | None
+    ) = Field(None, description="Number of pixels on x, y, (and z) axes.")
+    external_file: ImageSeriesExternalFile | None = Field(
+        None,
+        description="Paths to one or more external file(s). The field is only present if format='external'. This is only relevant if the image series is stored in the file system as one or more image file(s). This field should NOT be used if the image is stored in another NWB file and that file is linked to this file.",
+    )
+    format: str = Field(
+        "raw",
+        description="Format of image. If this is 'external', then the attribute 'external_file' contains the path information to the image files. If this is 'raw', then the raw (single-channel) binary data is stored in the 'data' dataset. If this attribute is not present, then the default format='raw' case is assumed.",
+    )
+    device: Device | None = Field(
+        None,
+        description="Link to the Device object that was used to capture these images.",
+    )
+
+
 class ImageMaskSeries(ImageSeries):
     """An alpha mask that is applied to a presented visual stimulus. The 'data' array contains an array of mask values that are applied to the displayed image. Mask values are stored as RGBA. Mask can vary with time. The timestamps array indicates the starting time of a mask, and that mask pattern continues until it's explicitly changed."""
 
@@ -82,6 +82,20 @@ class ImageMaskSeries(ImageSeries):
         ...,
         description="Link to ImageSeries object that this image mask is applied to.",
     )
+
+
+class OpticalSeriesData(ImageSeriesData):
+    """Images presented to subject, either grayscale or RGB"""
+
+    name: str = Field("data")
+    value: Annotated[
+        Array[np.number],
+        ArraySpec(
+            dtype="numeric",
+            shape=((None, None, None), (None, None, None, 3)),
+            dims=(("frame", "x", "y"), ("frame", "x", "y", "r, g, b")),
+        ),
+    ] = Field(...)
 
 
 class OpticalSeries(ImageSeries):
@@ -114,17 +128,13 @@ class OpticalSeries(ImageSeries):
     )
 
 
-class OpticalSeriesData(ImageSeriesData):
-    """Images presented to subject, either grayscale or RGB"""
+class IndexSeriesData(TimeSeriesData):
+    """Index of the frame in the referenced ImageSeries."""
 
     name: str = Field("data")
     value: Annotated[
-        Array[np.number],
-        ArraySpec(
-            dtype="numeric",
-            shape=((None, None, None), (None, None, None, 3)),
-            dims=(("frame", "x", "y"), ("frame", "x", "y", "r, g, b")),
-        ),
+        Array[np.int32],
+        ArraySpec(dtype="int32", shape=((None,),), dims=(("num_times",),)),
     ] = Field(...)
 
 
@@ -140,16 +150,6 @@ class IndexSeries(TimeSeries):
         ...,
         description="Link to ImageSeries object containing images that are indexed.",
     )
-
-
-class IndexSeriesData(TimeSeriesData):
-    """Index of the frame in the referenced ImageSeries."""
-
-    name: str = Field("data")
-    value: Annotated[
-        Array[np.int32],
-        ArraySpec(dtype="int32", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
 
 
 class GrayscaleImage(Image):

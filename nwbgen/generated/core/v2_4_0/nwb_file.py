@@ -37,72 +37,6 @@ from .nwb_ogen import OptogeneticStimulusSite
 from .nwb_ophys import ImagingPlane
 
 
-class NWBFile(NWBContainer):
-    """An NWB:N file storing cellular-based neurophysiology data from a single experimental session."""
-
-    __nwb_type__ = ("core", "NWBFile")
-
-    name: str = Field("root")
-    nwb_version: Literal["2.4.0"] = Field(
-        "2.4.0",
-        description="File version string. Use semantic versioning, e.g. 1.2.1. This will be the name of the format with trailing major, minor and patch numbers.",
-    )
-    file_create_date: Annotated[
-        Array[np.object_],
-        ArraySpec(
-            dtype="isodatetime", shape=((None,),), dims=(("num_modifications",),)
-        ),
-    ] = Field(
-        ...,
-        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.',
-    )
-    identifier: str = Field(
-        ...,
-        description="A unique text identifier for the file. For example, concatenated lab name, file creation date/time and experimentalist, or a hash of these and/or other values. The goal is that the string should be unique to all other files.",
-    )
-    session_description: str = Field(
-        ...,
-        description="A description of the experimental session and data in the file.",
-    )
-    session_start_time: datetime = Field(
-        ...,
-        description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.',
-    )
-    timestamps_reference_time: datetime = Field(
-        ...,
-        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).',
-    )
-    acquisition: NWBFileAcquisition = Field(
-        ...,
-        description="Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis.",
-    )
-    analysis: NWBFileAnalysis = Field(
-        ...,
-        description="Lab-specific and custom scientific analysis of data. There is no defined format for the content of this group - the format is up to the individual user/lab. To facilitate sharing analysis data between labs, the contents here should be stored in standard types (e.g., neurodata_types) and appropriately documented. The file can store lab-specific and custom data analysis without restriction on its form or schema, reducing data formatting restrictions on end users. Such data should be placed in the analysis group. The analysis data should be documented so that it could be shared with other labs.",
-    )
-    scratch: NWBFileScratch | None = Field(
-        None,
-        description="A place to store one-off analysis results. Data placed here is not intended for sharing. By placing data here, users acknowledge that there is no guarantee that their data meets any standard.",
-    )
-    processing: NWBFileProcessing = Field(
-        ...,
-        description="The home for ProcessingModules. These modules perform intermediate analysis of data that is necessary to perform before scientific analysis. Examples include spike clustering, extracting position from tracking data, stitching together image slices. ProcessingModules can be large and express many data sets from relatively complex analysis (e.g., spike detection and clustering) or small, representing extraction of position information from tracking video, or even binary lick/no-lick decisions. Common software tools (e.g., klustakwik, MClust) are expected to read/write data here.  'Processing' refers to intermediate analysis of the acquired data to make it more amenable to scientific analysis.",
-    )
-    stimulus: NWBFileStimulus = Field(
-        ...,
-        description="Data pushed into the system (eg, video stimulus, sound, voltage, etc) and secondary representations of that data (eg, measurements of something used as a stimulus). This group should be made read-only after experiment complete and timestamps are corrected to common timebase. Stores both presented stimuli and stimulus templates, the latter in case the same stimulus is presented multiple times, or is pulled from an external stimulus library. Stimuli are here defined as any signal that is pushed into the system as part of the experiment (eg, sound, video, voltage, etc). Many different experiments can use the same stimuli, and stimuli can be re-used during an experiment. The stimulus group is organized so that one version of template stimuli can be stored and these be used multiple times. These templates can exist in the present file or can be linked to a remote library file.",
-    )
-    general: NWBFileGeneral = Field(
-        ...,
-        description="Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them.",
-    )
-    intervals: NWBFileIntervals | None = Field(
-        None,
-        description="Experimental intervals, whether that be logically distinct sub-experiments having a particular scientific goal, trials (see trials subgroup) during an experiment, or epochs (see epochs subgroup) deriving from analysis of data.",
-    )
-    units: Units | None = Field(None, description="Data about sorted spike units.")
-
-
 class NWBFileAcquisition(GroupModel):
     """Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis."""
 
@@ -118,16 +52,6 @@ class NWBFileAnalysis(GroupModel):
 
     name: str = Field("analysis")
     children: dict[str, NWBContainer | DynamicTable] = Field(
-        default_factory=dict,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
-class NWBFileScratch(GroupModel):
-    """A place to store one-off analysis results. Data placed here is not intended for sharing. By placing data here, users acknowledge that there is no guarantee that their data meets any standard."""
-
-    name: str = Field("scratch")
-    children: dict[str, ScratchData | NWBContainer | DynamicTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
     )
@@ -529,6 +453,63 @@ class NWBFileGeneralOptophysiology(GroupModel):
     )
 
 
+class NWBFileIntervals(GroupModel):
+    """Experimental intervals, whether that be logically distinct sub-experiments having a particular scientific goal, trials (see trials subgroup) during an experiment, or epochs (see epochs subgroup) deriving from analysis of data."""
+
+    name: str = Field("intervals")
+    epochs: TimeIntervals | None = Field(
+        None,
+        description="Divisions in time marking experimental stages or sub-divisions of a single recording session.",
+    )
+    trials: TimeIntervals | None = Field(
+        None, description="Repeated experimental events that have a logical grouping."
+    )
+    invalid_times: TimeIntervals | None = Field(
+        None, description="Time intervals that should be removed from analysis."
+    )
+    children: dict[str, TimeIntervals] = Field(
+        default_factory=dict,
+        description="Members of this group that the schema names by type, not by name.",
+    )
+
+
+class LabMetaData(NWBContainer):
+    """Lab-specific meta-data."""
+
+    __nwb_type__ = ("core", "LabMetaData")
+
+
+class Subject(NWBContainer):
+    """Information about the animal or person from which the data was measured."""
+
+    __nwb_type__ = ("core", "Subject")
+
+    age: str | None = Field(
+        None, description="Age of subject. Can be supplied instead of 'date_of_birth'."
+    )
+    date_of_birth: datetime | None = Field(
+        None, description="Date of birth of subject. Can be supplied instead of 'age'."
+    )
+    description: str | None = Field(
+        None,
+        description="Description of subject and where subject came from (e.g., breeder, if animal).",
+    )
+    genotype: str | None = Field(
+        None, description="Genetic strain. If absent, assume Wild Type (WT)."
+    )
+    sex: str | None = Field(None, description="Gender of subject.")
+    species: str | None = Field(None, description="Species of subject.")
+    strain: str | None = Field(None, description="Strain of subject.")
+    subject_id: str | None = Field(
+        None,
+        description="ID of animal/person used/participating in experiment (lab convention).",
+    )
+    weight: str | None = Field(
+        None,
+        description="Weight at time of experiment, at time of surgery and at other important times.",
+    )
+
+
 class NWBFileGeneral(GroupModel):
     """Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them."""
 
@@ -625,63 +606,6 @@ class NWBFileGeneral(GroupModel):
     )
 
 
-class NWBFileIntervals(GroupModel):
-    """Experimental intervals, whether that be logically distinct sub-experiments having a particular scientific goal, trials (see trials subgroup) during an experiment, or epochs (see epochs subgroup) deriving from analysis of data."""
-
-    name: str = Field("intervals")
-    epochs: TimeIntervals | None = Field(
-        None,
-        description="Divisions in time marking experimental stages or sub-divisions of a single recording session.",
-    )
-    trials: TimeIntervals | None = Field(
-        None, description="Repeated experimental events that have a logical grouping."
-    )
-    invalid_times: TimeIntervals | None = Field(
-        None, description="Time intervals that should be removed from analysis."
-    )
-    children: dict[str, TimeIntervals] = Field(
-        default_factory=dict,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
-class LabMetaData(NWBContainer):
-    """Lab-specific meta-data."""
-
-    __nwb_type__ = ("core", "LabMetaData")
-
-
-class Subject(NWBContainer):
-    """Information about the animal or person from which the data was measured."""
-
-    __nwb_type__ = ("core", "Subject")
-
-    age: str | None = Field(
-        None, description="Age of subject. Can be supplied instead of 'date_of_birth'."
-    )
-    date_of_birth: datetime | None = Field(
-        None, description="Date of birth of subject. Can be supplied instead of 'age'."
-    )
-    description: str | None = Field(
-        None,
-        description="Description of subject and where subject came from (e.g., breeder, if animal).",
-    )
-    genotype: str | None = Field(
-        None, description="Genetic strain. If absent, assume Wild Type (WT)."
-    )
-    sex: str | None = Field(None, description="Gender of subject.")
-    species: str | None = Field(None, description="Species of subject.")
-    strain: str | None = Field(None, description="Strain of subject.")
-    subject_id: str | None = Field(
-        None,
-        description="ID of animal/person used/participating in experiment (lab convention).",
-    )
-    weight: str | None = Field(
-        None,
-        description="Weight at time of experiment, at time of surgery and at other important times.",
-    )
-
-
 class ScratchData(NWBData):
     """Any one-off datasets"""
 
@@ -690,3 +614,79 @@ class ScratchData(NWBData):
     notes: str = Field(
         ..., description="Any notes the user has about the dataset being stored"
     )
+
+
+class NWBFileScratch(GroupModel):
+    """A place to store one-off analysis results. Data placed here is not intended for sharing. By placing data here, users acknowledge that there is no guarantee that their data meets any standard."""
+
+    name: str = Field("scratch")
+    children: dict[str, ScratchData | NWBContainer | DynamicTable] = Field(
+        default_factory=dict,
+        description="Members of this group that the schema names by type, not by name.",
+    )
+
+
+class NWBFile(NWBContainer):
+    """An NWB:N file storing cellular-based neurophysiology data from a single experimental session."""
+
+    __nwb_type__ = ("core", "NWBFile")
+
+    name: str = Field("root")
+    nwb_version: Literal["2.4.0"] = Field(
+        "2.4.0",
+        description="File version string. Use semantic versioning, e.g. 1.2.1. This will be the name of the format with trailing major, minor and patch numbers.",
+    )
+    file_create_date: Annotated[
+        Array[np.object_],
+        ArraySpec(
+            dtype="isodatetime", shape=((None,),), dims=(("num_modifications",),)
+        ),
+    ] = Field(
+        ...,
+        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.',
+    )
+    identifier: str = Field(
+        ...,
+        description="A unique text identifier for the file. For example, concatenated lab name, file creation date/time and experimentalist, or a hash of these and/or other values. The goal is that the string should be unique to all other files.",
+    )
+    session_description: str = Field(
+        ...,
+        description="A description of the experimental session and data in the file.",
+    )
+    session_start_time: datetime = Field(
+        ...,
+        description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.',
+    )
+    timestamps_reference_time: datetime = Field(
+        ...,
+        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).',
+    )
+    acquisition: NWBFileAcquisition = Field(
+        ...,
+        description="Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis.",
+    )
+    analysis: NWBFileAnalysis = Field(
+        ...,
+        description="Lab-specific and custom scientific analysis of data. There is no defined format for the content of this group - the format is up to the individual user/lab. To facilitate sharing analysis data between labs, the contents here should be stored in standard types (e.g., neurodata_types) and appropriately documented. The file can store lab-specific and custom data analysis without restriction on its form or schema, reducing data formatting restrictions on end users. Such data should be placed in the analysis group. The analysis data should be documented so that it could be shared with other labs.",
+    )
+    scratch: NWBFileScratch | None = Field(
+        None,
+        description="A place to store one-off analysis results. Data placed here is not intended for sharing. By placing data here, users acknowledge that there is no guarantee that their data meets any standard.",
+    )
+    processing: NWBFileProcessing = Field(
+        ...,
+        description="The home for ProcessingModules. These modules perform intermediate analysis of data that is necessary to perform before scientific analysis. Examples include spike clustering, extracting position from tracking data, stitching together image slices. ProcessingModules can be large and express many data sets from relatively complex analysis (e.g., spike detection and clustering) or small, representing extraction of position information from tracking video, or even binary lick/no-lick decisions. Common software tools (e.g., klustakwik, MClust) are expected to read/write data here.  'Processing' refers to intermediate analysis of the acquired data to make it more amenable to scientific analysis.",
+    )
+    stimulus: NWBFileStimulus = Field(
+        ...,
+        description="Data pushed into the system (eg, video stimulus, sound, voltage, etc) and secondary representations of that data (eg, measurements of something used as a stimulus). This group should be made read-only after experiment complete and timestamps are corrected to common timebase. Stores both presented stimuli and stimulus templates, the latter in case the same stimulus is presented multiple times, or is pulled from an external stimulus library. Stimuli are here defined as any signal that is pushed into the system as part of the experiment (eg, sound, video, voltage, etc). Many different experiments can use the same stimuli, and stimuli can be re-used during an experiment. The stimulus group is organized so that one version of template stimuli can be stored and these be used multiple times. These templates can exist in the present file or can be linked to a remote library file.",
+    )
+    general: NWBFileGeneral = Field(
+        ...,
+        description="Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them.",
+    )
+    intervals: NWBFileIntervals | None = Field(
+        None,
+        description="Experimental intervals, whether that be logically distinct sub-experiments having a particular scientific goal, trials (see trials subgroup) during an experiment, or epochs (see epochs subgroup) deriving from analysis of data.",
+    )
+    units: Units | None = Field(None, description="Data about sorted spike units.")

@@ -27,56 +27,6 @@ class NWBDataInterface(NWBContainer):
     __nwb_type__ = ("core", "NWBDataInterface")
 
 
-class TimeSeries(NWBDataInterface):
-    """General purpose time series."""
-
-    __nwb_type__ = ("core", "TimeSeries")
-
-    description: str = Field(
-        "no description", description="Description of the time series."
-    )
-    comments: str = Field(
-        "no comments",
-        description="Human-readable comments about the TimeSeries. This second descriptive field can be used to store additional information, or descriptive information if the primary description field is populated with a computer-readable string.",
-    )
-    data: TimeSeriesData = Field(
-        ...,
-        description="Data values. Data can be in 1-D, 2-D, 3-D, or 4-D. The first dimension should always represent time. This can also be used to store binary data (e.g., image frames). This can also be a link to data stored in an external file.",
-    )
-    starting_time: TimeSeriesStartingTime | None = Field(
-        None,
-        description="Timestamp of the first sample in seconds. When timestamps are uniformly spaced, the timestamp of the first sample can be specified and all subsequent ones calculated from the sampling rate attribute.",
-    )
-    timestamps: TimeSeriesTimestamps | None = Field(
-        None,
-        description="Timestamps for samples stored in data, in seconds, relative to the common experiment master-clock stored in NWBFile.timestamps_reference_time.",
-    )
-    control: (
-        Annotated[
-            Array[np.uint8],
-            ArraySpec(dtype="uint8", shape=((None,),), dims=(("num_times",),)),
-        ]
-        | None
-    ) = Field(
-        None,
-        description="Numerical labels that apply to each time point in data for the purpose of querying and slicing data by these values. If present, the length of this array should be the same size as the first dimension of data.",
-    )
-    control_description: (
-        Annotated[
-            Array[np.str_],
-            ArraySpec(dtype="text", shape=((None,),), dims=(("num_control_values",),)),
-        ]
-        | None
-    ) = Field(
-        None,
-        description="Description of each control value. Must be present if control is present. If present, control_description[0] should describe time points where control == 0.",
-    )
-    sync: TimeSeriesSync | None = Field(
-        None,
-        description="Lab-specific time and sync information as provided directly from hardware devices and that is necessary for aligning all acquired time information to a common timebase. The timestamp array stores time in the common timebase. This group will usually only be populated in TimeSeries that are stored external to the NWB file, in files storing raw data. Once timestamp data is calculated, the contents of 'sync' are mostly for archival purposes.",
-    )
-
-
 class TimeSeriesData(DatasetModel):
     """Data values. Data can be in 1-D, 2-D, 3-D, or 4-D. The first dimension should always represent time. This can also be used to store binary data (e.g., image frames). This can also be a link to data stored in an external file."""
 
@@ -149,6 +99,56 @@ class TimeSeriesSync(GroupModel):
     name: str = Field("sync")
 
 
+class TimeSeries(NWBDataInterface):
+    """General purpose time series."""
+
+    __nwb_type__ = ("core", "TimeSeries")
+
+    description: str = Field(
+        "no description", description="Description of the time series."
+    )
+    comments: str = Field(
+        "no comments",
+        description="Human-readable comments about the TimeSeries. This second descriptive field can be used to store additional information, or descriptive information if the primary description field is populated with a computer-readable string.",
+    )
+    data: TimeSeriesData = Field(
+        ...,
+        description="Data values. Data can be in 1-D, 2-D, 3-D, or 4-D. The first dimension should always represent time. This can also be used to store binary data (e.g., image frames). This can also be a link to data stored in an external file.",
+    )
+    starting_time: TimeSeriesStartingTime | None = Field(
+        None,
+        description="Timestamp of the first sample in seconds. When timestamps are uniformly spaced, the timestamp of the first sample can be specified and all subsequent ones calculated from the sampling rate attribute.",
+    )
+    timestamps: TimeSeriesTimestamps | None = Field(
+        None,
+        description="Timestamps for samples stored in data, in seconds, relative to the common experiment master-clock stored in NWBFile.timestamps_reference_time.",
+    )
+    control: (
+        Annotated[
+            Array[np.uint8],
+            ArraySpec(dtype="uint8", shape=((None,),), dims=(("num_times",),)),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Numerical labels that apply to each time point in data for the purpose of querying and slicing data by these values. If present, the length of this array should be the same size as the first dimension of data.",
+    )
+    control_description: (
+        Annotated[
+            Array[np.str_],
+            ArraySpec(dtype="text", shape=((None,),), dims=(("num_control_values",),)),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Description of each control value. Must be present if control is present. If present, control_description[0] should describe time points where control == 0.",
+    )
+    sync: TimeSeriesSync | None = Field(
+        None,
+        description="Lab-specific time and sync information as provided directly from hardware devices and that is necessary for aligning all acquired time information to a common timebase. The timestamp array stores time in the common timebase. This group will usually only be populated in TimeSeries that are stored external to the NWB file, in files storing raw data. Once timestamp data is calculated, the contents of 'sync' are mostly for archival purposes.",
+    )
+
+
 class ProcessingModule(NWBContainer):
     """A collection of processed data."""
 
@@ -159,25 +159,6 @@ class ProcessingModule(NWBContainer):
     )
     children: dict[str, NWBDataInterface | DynamicTable] = Field(
         default_factory=dict,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
-class Images(NWBDataInterface):
-    """A collection of images with an optional way to specify the order of the images using the "order_of_images" dataset. An order must be specified if the images are referenced by index, e.g., from an IndexSeries."""
-
-    __nwb_type__ = ("core", "Images")
-
-    name: str = Field("Images")
-    description: str = Field(
-        ..., description="Description of this collection of images."
-    )
-    order_of_images: ImageReferences | None = Field(
-        None,
-        description="Ordered dataset of references to Image objects stored in the parent group. Each Image object in the Images group should be stored once and only once, so the dataset should have the same length as the number of images.",
-    )
-    children: dict[str, Image] = Field(
-        ...,
         description="Members of this group that the schema names by type, not by name.",
     )
 
@@ -238,3 +219,22 @@ class ImageReferences(NWBData):
     __nwb_type__ = ("core", "ImageReferences")
 
     value: list[Image] = Field(...)
+
+
+class Images(NWBDataInterface):
+    """A collection of images with an optional way to specify the order of the images using the "order_of_images" dataset. An order must be specified if the images are referenced by index, e.g., from an IndexSeries."""
+
+    __nwb_type__ = ("core", "Images")
+
+    name: str = Field("Images")
+    description: str = Field(
+        ..., description="Description of this collection of images."
+    )
+    order_of_images: ImageReferences | None = Field(
+        None,
+        description="Ordered dataset of references to Image objects stored in the parent group. Each Image object in the Images group should be stored once and only once, so the dataset should have the same length as the number of images.",
+    )
+    children: dict[str, Image] = Field(
+        ...,
+        description="Members of this group that the schema names by type, not by name.",
+    )

@@ -15,20 +15,6 @@ from .nwb_base import NWBDataInterface, TimeSeries, TimeSeriesData
 from .nwb_misc import IntervalSeries
 
 
-class SpatialSeries(TimeSeries):
-    """Direction, e.g., of gaze or travel, or position. The TimeSeries::data field is a 2D array storing position or direction relative to some reference frame. Array structure: [num measurements] [num dimensions]. Each SpatialSeries has a text dataset reference_frame that indicates the zero-position, or the zero-axes for direction. For example, if representing gaze direction, 'straight-ahead' might be a specific pixel on the monitor, or some other point in space. For position data, the 0,0 point might be the top-left corner of an enclosure, as viewed from the tracking camera. The unit of data will indicate how to interpret SpatialSeries values."""
-
-    __nwb_type__ = ("core", "SpatialSeries")
-
-    data: SpatialSeriesData = Field(
-        ...,
-        description="1-D or 2-D array storing position or direction relative to some reference frame.",
-    )
-    reference_frame: str | None = Field(
-        None, description="Description defining what exactly 'straight-ahead' means."
-    )
-
-
 class SpatialSeriesData(TimeSeriesData):
     """1-D or 2-D array storing position or direction relative to some reference frame."""
 
@@ -49,6 +35,20 @@ class SpatialSeriesData(TimeSeriesData):
     unit: str = Field(
         "meters",
         description="Base unit of measurement for working with the data. The default value is 'meters'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion' and add 'offset'.",
+    )
+
+
+class SpatialSeries(TimeSeries):
+    """Direction, e.g., of gaze or travel, or position. The TimeSeries::data field is a 2D array storing position or direction relative to some reference frame. Array structure: [num measurements] [num dimensions]. Each SpatialSeries has a text dataset reference_frame that indicates the zero-position, or the zero-axes for direction. For example, if representing gaze direction, 'straight-ahead' might be a specific pixel on the monitor, or some other point in space. For position data, the 0,0 point might be the top-left corner of an enclosure, as viewed from the tracking camera. The unit of data will indicate how to interpret SpatialSeries values."""
+
+    __nwb_type__ = ("core", "SpatialSeries")
+
+    data: SpatialSeriesData = Field(
+        ...,
+        description="1-D or 2-D array storing position or direction relative to some reference frame.",
+    )
+    reference_frame: str | None = Field(
+        None, description="Description defining what exactly 'straight-ahead' means."
     )
 
 

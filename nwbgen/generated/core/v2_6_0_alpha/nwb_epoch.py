@@ -15,29 +15,6 @@ from ...hdmf_common.v1_6_0.table import DynamicTable, VectorData, VectorIndex
 from .nwb_base import TimeSeriesReferenceVectorData
 
 
-class TimeIntervals(DynamicTable):
-    """A container for aggregating epoch data and the TimeSeries that each epoch applies to."""
-
-    __nwb_type__ = ("core", "TimeIntervals")
-
-    start_time: TimeIntervalsStartTime = Field(
-        ..., description="Start time of epoch, in seconds."
-    )
-    stop_time: TimeIntervalsStopTime = Field(
-        ..., description="Stop time of epoch, in seconds."
-    )
-    tags: TimeIntervalsTags | None = Field(
-        None, description="User-defined tags that identify or categorize events."
-    )
-    tags_index: VectorIndex | None = Field(None, description="Index for tags.")
-    timeseries: TimeSeriesReferenceVectorData | None = Field(
-        None, description="An index into a TimeSeries object."
-    )
-    timeseries_index: VectorIndex | None = Field(
-        None, description="Index for timeseries."
-    )
-
-
 class TimeIntervalsStartTime(VectorData):
     """Start time of epoch, in seconds."""
 
@@ -93,3 +70,26 @@ class TimeIntervalsTags(VectorData):
             ),
         ),
     ] = Field(...)
+
+
+class TimeIntervals(DynamicTable):
+    """A container for aggregating epoch data and the TimeSeries that each epoch applies to."""
+
+    __nwb_type__ = ("core", "TimeIntervals")
+
+    start_time: TimeIntervalsStartTime = Field(
+        ..., description="Start time of epoch, in seconds."
+    )
+    stop_time: TimeIntervalsStopTime = Field(
+        ..., description="Stop time of epoch, in seconds."
+    )
+    tags: TimeIntervalsTags | None = Field(
+        None, description="User-defined tags that identify or categorize events."
+    )
+    tags_index: VectorIndex | None = Field(None, description="Index for tags.")
+    timeseries: TimeSeriesReferenceVectorData | None = Field(
+        None, description="An index into a TimeSeries object."
+    )
+    timeseries_index: VectorIndex | None = Field(
+        None, description="Index for timeseries."
+    )

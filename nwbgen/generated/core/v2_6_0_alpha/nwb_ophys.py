@@ -22,77 +22,6 @@ from .nwb_device import Device
 from .nwb_image import ImageSeries
 
 
-class OnePhotonSeries(ImageSeries):
-    """Image stack recorded over time from 1-photon microscope."""
-
-    __nwb_type__ = ("core", "OnePhotonSeries")
-
-    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
-    scan_line_rate: float | None = Field(
-        None,
-        description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and so good to be stored w/ the actual data.",
-    )
-    exposure_time: float | None = Field(
-        None,
-        description="Exposure time of the sample; often the inverse of the frequency.",
-    )
-    binning: int | None = Field(
-        None,
-        description="Amount of pixels combined into 'bins'; could be 1, 2, 4, 8, etc.",
-    )
-    power: float | None = Field(
-        None, description="Power of the excitation in mW, if known."
-    )
-    intensity: float | None = Field(
-        None, description="Intensity of the excitation in mW/mm^2, if known."
-    )
-    imaging_plane: ImagingPlane = Field(
-        ...,
-        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
-    )
-
-
-class TwoPhotonSeries(ImageSeries):
-    """Image stack recorded over time from 2-photon microscope."""
-
-    __nwb_type__ = ("core", "TwoPhotonSeries")
-
-    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
-    scan_line_rate: float | None = Field(
-        None,
-        description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and so good to be stored w/ the actual data.",
-    )
-    field_of_view: (
-        Annotated[
-            Array[np.float32],
-            ArraySpec(
-                dtype="float32",
-                shape=((2,), (3,)),
-                dims=(("width|height",), ("width|height|depth",)),
-            ),
-        ]
-        | None
-    ) = Field(
-        None, description="Width, height and depth of image, or imaged area, in meters."
-    )
-    imaging_plane: ImagingPlane = Field(
-        ...,
-        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
-    )
-
-
-class RoiResponseSeries(TimeSeries):
-    """ROI responses over an imaging plane. The first dimension represents time. The second dimension, if present, represents ROIs."""
-
-    __nwb_type__ = ("core", "RoiResponseSeries")
-
-    data: RoiResponseSeriesData = Field(..., description="Signals from ROIs.")
-    rois: DynamicTableRegion = Field(
-        ...,
-        description="DynamicTableRegion referencing into an ROITable containing information on the ROIs stored in this timeseries.",
-    )
-
-
 class RoiResponseSeriesData(TimeSeriesData):
     """Signals from ROIs."""
 
@@ -105,6 +34,18 @@ class RoiResponseSeriesData(TimeSeriesData):
             dims=(("num_times",), ("num_times", "num_ROIs")),
         ),
     ] = Field(...)
+
+
+class RoiResponseSeries(TimeSeries):
+    """ROI responses over an imaging plane. The first dimension represents time. The second dimension, if present, represents ROIs."""
+
+    __nwb_type__ = ("core", "RoiResponseSeries")
+
+    data: RoiResponseSeriesData = Field(..., description="Signals from ROIs.")
+    rois: DynamicTableRegion = Field(
+        ...,
+        description="DynamicTableRegion referencing into an ROITable containing information on the ROIs stored in this timeseries.",
+    )
 
 
 class DfOverF(NWBDataInterface):
@@ -128,50 +69,6 @@ class Fluorescence(NWBDataInterface):
     children: dict[str, RoiResponseSeries] = Field(
         ...,
         description="Members of this group that the schema names by type, not by name.",
-    )
-
-
-class ImageSegmentation(NWBDataInterface):
-    """Stores pixels in an image that represent different regions of interest (ROIs) or masks. All segmentation for a given imaging plane is stored together, with storage for multiple imaging planes (masks) supported. Each ROI is stored in its own subgroup, with the ROI group containing both a 2D mask and a list of pixels that make up this mask. Segments can also be used for masking neuropil. If segmentation is allowed to change with time, a new imaging plane (or module) is required and ROI names should remain consistent between them."""
-
-    __nwb_type__ = ("core", "ImageSegmentation")
-
-    name: str = Field("ImageSegmentation")
-    children: dict[str, PlaneSegmentation] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
-class PlaneSegmentation(DynamicTable):
-    """Results from image segmentation of a specific imaging plane."""
-
-    __nwb_type__ = ("core", "PlaneSegmentation")
-
-    image_mask: PlaneSegmentationImageMask | None = Field(
-        None,
-        description="ROI masks for each ROI. Each image mask is the size of the original imaging plane (or volume) and members of the ROI are finite non-zero.",
-    )
-    pixel_mask_index: VectorIndex | None = Field(
-        None, description="Index into pixel_mask."
-    )
-    pixel_mask: PlaneSegmentationPixelMask | None = Field(
-        None,
-        description="Pixel masks for each ROI: a list of indices and weights for the ROI. Pixel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation",
-    )
-    voxel_mask_index: VectorIndex | None = Field(
-        None, description="Index into voxel_mask."
-    )
-    voxel_mask: PlaneSegmentationVoxelMask | None = Field(
-        None,
-        description="Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation",
-    )
-    reference_images: PlaneSegmentationReferenceImages = Field(
-        ..., description="Image stacks that the segmentation masks apply to."
-    )
-    imaging_plane: ImagingPlane = Field(
-        ...,
-        description="Link to ImagingPlane object from which this data was generated.",
     )
 
 
@@ -245,50 +142,6 @@ class PlaneSegmentationReferenceImages(GroupModel):
     )
 
 
-class ImagingPlane(NWBContainer):
-    """An imaging plane and its metadata."""
-
-    __nwb_type__ = ("core", "ImagingPlane")
-
-    description: str | None = Field(
-        None, description="Description of the imaging plane."
-    )
-    excitation_lambda: float = Field(..., description="Excitation wavelength, in nm.")
-    imaging_rate: float | None = Field(
-        None,
-        description="Rate that images are acquired, in Hz. If the corresponding TimeSeries is present, the rate should be stored there instead.",
-    )
-    indicator: str = Field(..., description="Calcium indicator.")
-    location: str = Field(
-        ...,
-        description="Location of the imaging plane. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
-    )
-    manifold: ImagingPlaneManifold | None = Field(
-        None,
-        description="DEPRECATED Physical position of each pixel. 'xyz' represents the position of the pixel relative to the defined coordinate space. Deprecated in favor of origin_coords and grid_spacing.",
-    )
-    origin_coords: ImagingPlaneOriginCoords | None = Field(
-        None,
-        description="Physical location of the first element of the imaging plane (0, 0) for 2-D data or (0, 0, 0) for 3-D data. See also reference_frame for what the physical location is relative to (e.g., bregma).",
-    )
-    grid_spacing: ImagingPlaneGridSpacing | None = Field(
-        None,
-        description="Space between pixels in (x, y) or voxels in (x, y, z) directions, in the specified unit. Assumes imaging plane is a regular grid. See also reference_frame to interpret the grid.",
-    )
-    reference_frame: str | None = Field(
-        None,
-        description='Describes reference frame of origin_coords and grid_spacing. For example, this can be a text description of the anatomical location and orientation of the grid defined by origin_coords and grid_spacing or the vectors needed to transform or rotate the grid to a common anatomical axis (e.g., AP/DV/ML). This field is necessary to interpret origin_coords and grid_spacing. If origin_coords and grid_spacing are not present, then this field is not required. For example, if the microscope takes 10 x 10 x 2 images, where the first value of the data matrix (index (0, 0, 0)) corresponds to (-1.2, -0.6, -2) mm relative to bregma, the spacing between pixels is 0.2 mm in x, 0.2 mm in y and 0.5 mm in z, and larger numbers in x means more anterior, larger numbers in y means more rightward, and larger numbers in z means more ventral, then enter the following -- origin_coords = (-1.2, -0.6, -2) grid_spacing = (0.2, 0.2, 0.5) reference_frame = "Origin coordinates are relative to bregma. First dimension corresponds to anterior-posterior axis (larger index = more anterior). Second dimension corresponds to medial-lateral axis (larger index = more rightward). Third dimension corresponds to dorsal-ventral axis (larger index = more ventral)."',
-    )
-    device: Device = Field(
-        ...,
-        description="Link to the Device object that was used to record from this electrode.",
-    )
-    children: dict[str, OpticalChannel] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
 class ImagingPlaneManifold(DatasetModel):
     """DEPRECATED Physical position of each pixel. 'xyz' represents the position of the pixel relative to the defined coordinate space. Deprecated in favor of origin_coords and grid_spacing."""
 
@@ -355,13 +208,148 @@ class OpticalChannel(NWBContainer):
     )
 
 
-class MotionCorrection(NWBDataInterface):
-    """An image stack where all frames are shifted (registered) to a common coordinate system, to account for movement and drift between frames. Note: each frame at each point in time is assumed to be 2-D (has only x & y dimensions)."""
+class ImagingPlane(NWBContainer):
+    """An imaging plane and its metadata."""
 
-    __nwb_type__ = ("core", "MotionCorrection")
+    __nwb_type__ = ("core", "ImagingPlane")
 
-    name: str = Field("MotionCorrection")
-    children: dict[str, CorrectedImageStack] = Field(
+    description: str | None = Field(
+        None, description="Description of the imaging plane."
+    )
+    excitation_lambda: float = Field(..., description="Excitation wavelength, in nm.")
+    imaging_rate: float | None = Field(
+        None,
+        description="Rate that images are acquired, in Hz. If the corresponding TimeSeries is present, the rate should be stored there instead.",
+    )
+    indicator: str = Field(..., description="Calcium indicator.")
+    location: str = Field(
+        ...,
+        description="Location of the imaging plane. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
+    )
+    manifold: ImagingPlaneManifold | None = Field(
+        None,
+        description="DEPRECATED Physical position of each pixel. 'xyz' represents the position of the pixel relative to the defined coordinate space. Deprecated in favor of origin_coords and grid_spacing.",
+    )
+    origin_coords: ImagingPlaneOriginCoords | None = Field(
+        None,
+        description="Physical location of the first element of the imaging plane (0, 0) for 2-D data or (0, 0, 0) for 3-D data. See also reference_frame for what the physical location is relative to (e.g., bregma).",
+    )
+    grid_spacing: ImagingPlaneGridSpacing | None = Field(
+        None,
+        description="Space between pixels in (x, y) or voxels in (x, y, z) directions, in the specified unit. Assumes imaging plane is a regular grid. See also reference_frame to interpret the grid.",
+    )
+    reference_frame: str | None = Field(
+        None,
+        description='Describes reference frame of origin_coords and grid_spacing. For example, this can be a text description of the anatomical location and orientation of the grid defined by origin_coords and grid_spacing or the vectors needed to transform or rotate the grid to a common anatomical axis (e.g., AP/DV/ML). This field is necessary to interpret origin_coords and grid_spacing. If origin_coords and grid_spacing are not present, then this field is not required. For example, if the microscope takes 10 x 10 x 2 images, where the first value of the data matrix (index (0, 0, 0)) corresponds to (-1.2, -0.6, -2) mm relative to bregma, the spacing between pixels is 0.2 mm in x, 0.2 mm in y and 0.5 mm in z, and larger numbers in x means more anterior, larger numbers in y means more rightward, and larger numbers in z means more ventral, then enter the following -- origin_coords = (-1.2, -0.6, -2) grid_spacing = (0.2, 0.2, 0.5) reference_frame = "Origin coordinates are relative to bregma. First dimension corresponds to anterior-posterior axis (larger index = more anterior). Second dimension corresponds to medial-lateral axis (larger index = more rightward). Third dimension corresponds to dorsal-ventral axis (larger index = more ventral)."',
+    )
+    device: Device = Field(
+        ...,
+        description="Link to the Device object that was used to record from this electrode.",
+    )
+    children: dict[str, OpticalChannel] = Field(
+        ...,
+        description="Members of this group that the schema names by type, not by name.",
+    )
+
+
+class OnePhotonSeries(ImageSeries):
+    """Image stack recorded over time from 1-photon microscope."""
+
+    __nwb_type__ = ("core", "OnePhotonSeries")
+
+    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
+    scan_line_rate: float | None = Field(
+        None,
+        description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and so good to be stored w/ the actual data.",
+    )
+    exposure_time: float | None = Field(
+        None,
+        description="Exposure time of the sample; often the inverse of the frequency.",
+    )
+    binning: int | None = Field(
+        None,
+        description="Amount of pixels combined into 'bins'; could be 1, 2, 4, 8, etc.",
+    )
+    power: float | None = Field(
+        None, description="Power of the excitation in mW, if known."
+    )
+    intensity: float | None = Field(
+        None, description="Intensity of the excitation in mW/mm^2, if known."
+    )
+    imaging_plane: ImagingPlane = Field(
+        ...,
+        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
+    )
+
+
+class TwoPhotonSeries(ImageSeries):
+    """Image stack recorded over time from 2-photon microscope."""
+
+    __nwb_type__ = ("core", "TwoPhotonSeries")
+
+    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
+    scan_line_rate: float | None = Field(
+        None,
+        description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and so good to be stored w/ the actual data.",
+    )
+    field_of_view: (
+        Annotated[
+            Array[np.float32],
+            ArraySpec(
+                dtype="float32",
+                shape=((2,), (3,)),
+                dims=(("width|height",), ("width|height|depth",)),
+            ),
+        ]
+        | None
+    ) = Field(
+        None, description="Width, height and depth of image, or imaged area, in meters."
+    )
+    imaging_plane: ImagingPlane = Field(
+        ...,
+        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
+    )
+
+
+class PlaneSegmentation(DynamicTable):
+    """Results from image segmentation of a specific imaging plane."""
+
+    __nwb_type__ = ("core", "PlaneSegmentation")
+
+    image_mask: PlaneSegmentationImageMask | None = Field(
+        None,
+        description="ROI masks for each ROI. Each image mask is the size of the original imaging plane (or volume) and members of the ROI are finite non-zero.",
+    )
+    pixel_mask_index: VectorIndex | None = Field(
+        None, description="Index into pixel_mask."
+    )
+    pixel_mask: PlaneSegmentationPixelMask | None = Field(
+        None,
+        description="Pixel masks for each ROI: a list of indices and weights for the ROI. Pixel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation",
+    )
+    voxel_mask_index: VectorIndex | None = Field(
+        None, description="Index into voxel_mask."
+    )
+    voxel_mask: PlaneSegmentationVoxelMask | None = Field(
+        None,
+        description="Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation",
+    )
+    reference_images: PlaneSegmentationReferenceImages = Field(
+        ..., description="Image stacks that the segmentation masks apply to."
+    )
+    imaging_plane: ImagingPlane = Field(
+        ...,
+        description="Link to ImagingPlane object from which this data was generated.",
+    )
+
+
+class ImageSegmentation(NWBDataInterface):
+    """Stores pixels in an image that represent different regions of interest (ROIs) or masks. All segmentation for a given imaging plane is stored together, with storage for multiple imaging planes (masks) supported. Each ROI is stored in its own subgroup, with the ROI group containing both a 2D mask and a list of pixels that make up this mask. Segments can also be used for masking neuropil. If segmentation is allowed to change with time, a new imaging plane (or module) is required and ROI names should remain consistent between them."""
+
+    __nwb_type__ = ("core", "ImageSegmentation")
+
+    name: str = Field("ImageSegmentation")
+    children: dict[str, PlaneSegmentation] = Field(
         ...,
         description="Members of this group that the schema names by type, not by name.",
     )
@@ -381,4 +369,16 @@ class CorrectedImageStack(NWBDataInterface):
     )
     original: ImageSeries = Field(
         ..., description="Link to ImageSeries object that is being registered."
+    )
+
+
+class MotionCorrection(NWBDataInterface):
+    """An image stack where all frames are shifted (registered) to a common coordinate system, to account for movement and drift between frames. Note: each frame at each point in time is assumed to be 2-D (has only x & y dimensions)."""
+
+    __nwb_type__ = ("core", "MotionCorrection")
+
+    name: str = Field("MotionCorrection")
+    children: dict[str, CorrectedImageStack] = Field(
+        ...,
+        description="Members of this group that the schema names by type, not by name.",
     )

@@ -14,47 +14,6 @@ from nwbgen.runtime import Array, ArraySpec, DatasetModel
 from .nwb_base import NWBDataInterface
 
 
-class ImagingRetinotopy(NWBDataInterface):
-    """Intrinsic signal optical imaging or widefield imaging for measuring retinotopy. Stores orthogonal maps (e.g., altitude/azimuth; radius/theta) of responses to specific stimuli and a combined polarity map from which to identify visual areas. This group does not store the raw responses imaged during retinotopic mapping or the stimuli presented, but rather the resulting phase and power maps after applying a Fourier transform on the averaged responses. Note: for data consistency, all images and arrays are stored in the format [row][column] and [row, col], which equates to [y][x]. Field of view and dimension arrays may appear backward (i.e., y before x)."""
-
-    __nwb_type__ = ("core", "ImagingRetinotopy")
-
-    name: str = Field("ImagingRetinotopy")
-    axis_1_phase_map: ImagingRetinotopyAxis1PhaseMap = Field(
-        ..., description="Phase response to stimulus on the first measured axis."
-    )
-    axis_1_power_map: ImagingRetinotopyAxis1PowerMap | None = Field(
-        None,
-        description="Power response on the first measured axis. Response is scaled so 0.0 is no power in the response and 1.0 is maximum relative power.",
-    )
-    axis_2_phase_map: ImagingRetinotopyAxis2PhaseMap = Field(
-        ..., description="Phase response to stimulus on the second measured axis."
-    )
-    axis_2_power_map: ImagingRetinotopyAxis2PowerMap | None = Field(
-        None,
-        description="Power response on the second measured axis. Response is scaled so 0.0 is no power in the response and 1.0 is maximum relative power.",
-    )
-    axis_descriptions: Annotated[
-        Array[np.str_],
-        ArraySpec(dtype="text", shape=((2,),), dims=(("axis_1, axis_2",),)),
-    ] = Field(
-        ...,
-        description="Two-element array describing the contents of the two response axis fields. Description should be something like ['altitude', 'azimuth'] or '['radius', 'theta'].",
-    )
-    focal_depth_image: ImagingRetinotopyFocalDepthImage | None = Field(
-        None,
-        description="Gray-scale image taken with same settings/parameters (e.g., focal depth, wavelength) as data collection. Array format: [rows][columns].",
-    )
-    sign_map: ImagingRetinotopySignMap | None = Field(
-        None,
-        description="Sine of the angle between the direction of the gradient in axis_1 and axis_2.",
-    )
-    vasculature_image: ImagingRetinotopyVasculatureImage = Field(
-        ...,
-        description="Gray-scale anatomical image of cortical surface. Array structure: [rows][columns]",
-    )
-
-
 class ImagingRetinotopyAxis1PhaseMap(DatasetModel):
     """Phase response to stimulus on the first measured axis."""
 
@@ -240,4 +199,45 @@ class ImagingRetinotopyVasculatureImage(DatasetModel):
     ] = Field(..., description="Size of viewing area, in meters.")
     format: str = Field(
         ..., description="Format of image. Right now only 'raw' is supported."
+    )
+
+
+class ImagingRetinotopy(NWBDataInterface):
+    """Intrinsic signal optical imaging or widefield imaging for measuring retinotopy. Stores orthogonal maps (e.g., altitude/azimuth; radius/theta) of responses to specific stimuli and a combined polarity map from which to identify visual areas. This group does not store the raw responses imaged during retinotopic mapping or the stimuli presented, but rather the resulting phase and power maps after applying a Fourier transform on the averaged responses. Note: for data consistency, all images and arrays are stored in the format [row][column] and [row, col], which equates to [y][x]. Field of view and dimension arrays may appear backward (i.e., y before x)."""
+
+    __nwb_type__ = ("core", "ImagingRetinotopy")
+
+    name: str = Field("ImagingRetinotopy")
+    axis_1_phase_map: ImagingRetinotopyAxis1PhaseMap = Field(
+        ..., description="Phase response to stimulus on the first measured axis."
+    )
+    axis_1_power_map: ImagingRetinotopyAxis1PowerMap | None = Field(
+        None,
+        description="Power response on the first measured axis. Response is scaled so 0.0 is no power in the response and 1.0 is maximum relative power.",
+    )
+    axis_2_phase_map: ImagingRetinotopyAxis2PhaseMap = Field(
+        ..., description="Phase response to stimulus on the second measured axis."
+    )
+    axis_2_power_map: ImagingRetinotopyAxis2PowerMap | None = Field(
+        None,
+        description="Power response on the second measured axis. Response is scaled so 0.0 is no power in the response and 1.0 is maximum relative power.",
+    )
+    axis_descriptions: Annotated[
+        Array[np.str_],
+        ArraySpec(dtype="text", shape=((2,),), dims=(("axis_1, axis_2",),)),
+    ] = Field(
+        ...,
+        description="Two-element array describing the contents of the two response axis fields. Description should be something like ['altitude', 'azimuth'] or '['radius', 'theta'].",
+    )
+    focal_depth_image: ImagingRetinotopyFocalDepthImage | None = Field(
+        None,
+        description="Gray-scale image taken with same settings/parameters (e.g., focal depth, wavelength) as data collection. Array format: [rows][columns].",
+    )
+    sign_map: ImagingRetinotopySignMap | None = Field(
+        None,
+        description="Sine of the angle between the direction of the gradient in axis_1 and axis_2.",
+    )
+    vasculature_image: ImagingRetinotopyVasculatureImage = Field(
+        ...,
+        description="Gray-scale anatomical image of cortical surface. Array structure: [rows][columns]",
     )

@@ -15,21 +15,6 @@ from .nwb_base import NWBContainer, TimeSeries, TimeSeriesData
 from .nwb_device import Device
 
 
-class OptogeneticSeries(TimeSeries):
-    """An optogenetic stimulus."""
-
-    __nwb_type__ = ("core", "OptogeneticSeries")
-
-    data: OptogeneticSeriesData = Field(
-        ...,
-        description="Applied power for optogenetic stimulus, in watts. Shape can be 1D or 2D. 2D data is meant to be used in an extension of OptogeneticSeries that defines what the second dimension represents.",
-    )
-    site: OptogeneticStimulusSite = Field(
-        ...,
-        description="Link to OptogeneticStimulusSite object that describes the site to which this stimulus was applied.",
-    )
-
-
 class OptogeneticSeriesData(TimeSeriesData):
     """Applied power for optogenetic stimulus, in watts. Shape can be 1D or 2D. 2D data is meant to be used in an extension of OptogeneticSeries that defines what the second dimension represents."""
 
@@ -59,3 +44,18 @@ class OptogeneticStimulusSite(NWBContainer):
         description="Location of the stimulation site. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
     )
     device: Device = Field(..., description="Device that generated the stimulus.")
+
+
+class OptogeneticSeries(TimeSeries):
+    """An optogenetic stimulus."""
+
+    __nwb_type__ = ("core", "OptogeneticSeries")
+
+    data: OptogeneticSeriesData = Field(
+        ...,
+        description="Applied power for optogenetic stimulus, in watts. Shape can be 1D or 2D. 2D data is meant to be used in an extension of OptogeneticSeries that defines what the second dimension represents.",
+    )
+    site: OptogeneticStimulusSite = Field(
+        ...,
+        description="Link to OptogeneticStimulusSite object that describes the site to which this stimulus was applied.",
+    )

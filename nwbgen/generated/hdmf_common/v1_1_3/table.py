@@ -20,31 +20,6 @@ class Container(GroupModel):
     name: str = Field(...)
 
 
-class DynamicTable(Container):
-    """A group containing multiple datasets that are aligned on the first dimension (Currently, this requirement if left up to APIs to check and enforce). Apart from a column that contains unique identifiers for each row there are no other required datasets. Users are free to add any number of VectorData objects here. Table functionality is already supported through compound types, which is analogous to storing an array-of-structs. DynamicTable can be thought of as a struct-of-arrays. This provides an alternative structure to choose from when optimizing storage for anticipated access patterns. Additionally, this type provides a way of creating a table without having to define a compound type up front. Although this convenience may be attractive, users should think carefully about how data will be accessed. DynamicTable is more appropriate for column-centric access, whereas a dataset with a compound type would be more appropriate for row-centric access. Finally, data size should also be taken into account. For small tables, performance loss may be an acceptable trade-off for the flexibility of a DynamicTable. For example, DynamicTable was originally developed for storing trial data and spike unit metadata. Both of these use cases are expected to produce relatively small tables, so the spatial locality of multiple datasets present in a DynamicTable is not expected to have a significant performance impact. Additionally, requirements of trial and unit metadata tables are sufficiently diverse that performance implications can be overlooked in favor of usability."""
-
-    __nwb_type__ = ("hdmf-common", "DynamicTable")
-
-    colnames: Annotated[
-        Array[np.str_],
-        ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
-    ] = Field(
-        ...,
-        description="The names of the columns in this table. This should be used to specify an order to the columns.",
-    )
-    description: str = Field(
-        ..., description="Description of what is in this dynamic table."
-    )
-    id: DynamicTableId = Field(
-        ...,
-        description="Array of unique identifiers for the rows of this dynamic table.",
-    )
-    children: dict[str, VectorData | VectorIndex] = Field(
-        default_factory=dict,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
 class Data(DatasetModel):
     """An abstract data type for a dataset."""
 
@@ -110,14 +85,29 @@ class ElementIdentifiers(Data):
     ] = Field(...)
 
 
-class DynamicTableId(ElementIdentifiers):
-    """Array of unique identifiers for the rows of this dynamic table."""
+class DynamicTable(Container):
+    """A group containing multiple datasets that are aligned on the first dimension (Currently, this requirement if left up to APIs to check and enforce). Apart from a column that contains unique identifiers for each row there are no other required datasets. Users are free to add any number of VectorData objects here. Table functionality is already supported through compound types, which is analogous to storing an array-of-structs. DynamicTable can be thought of as a struct-of-arrays. This provides an alternative structure to choose from when optimizing storage for anticipated access patterns. Additionally, this type provides a way of creating a table without having to define a compound type up front. Although this convenience may be attractive, users should think carefully about how data will be accessed. DynamicTable is more appropriate for column-centric access, whereas a dataset with a compound type would be more appropriate for row-centric access. Finally, data size should also be taken into account. For small tables, performance loss may be an acceptable trade-off for the flexibility of a DynamicTable. For example, DynamicTable was originally developed for storing trial data and spike unit metadata. Both of these use cases are expected to produce relatively small tables, so the spatial locality of multiple datasets present in a DynamicTable is not expected to have a significant performance impact. Additionally, requirements of trial and unit metadata tables are sufficiently diverse that performance implications can be overlooked in favor of usability."""
 
-    name: str = Field("id")
-    value: Annotated[
-        Array[np.int32],
-        ArraySpec(dtype="int32", shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    __nwb_type__ = ("hdmf-common", "DynamicTable")
+
+    colnames: Annotated[
+        Array[np.str_],
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
+    ] = Field(
+        ...,
+        description="The names of the columns in this table. This should be used to specify an order to the columns.",
+    )
+    description: str = Field(
+        ..., description="Description of what is in this dynamic table."
+    )
+    id: ElementIdentifiers = Field(
+        ...,
+        description="Array of unique identifiers for the rows of this dynamic table.",
+    )
+    children: dict[str, VectorData | VectorIndex] = Field(
+        default_factory=dict,
+        description="Members of this group that the schema names by type, not by name.",
+    )
 
 
 class DynamicTableRegion(VectorData):

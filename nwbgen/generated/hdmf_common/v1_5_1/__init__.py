@@ -7,7 +7,6 @@ from .sparse import CSRMatrix
 from .table import (
     AlignedDynamicTable,
     DynamicTable,
-    DynamicTableId,
     DynamicTableRegion,
     ElementIdentifiers,
     VectorData,
@@ -38,7 +37,6 @@ __all__ = [
     "Container",
     "Data",
     "DynamicTable",
-    "DynamicTableId",
     "DynamicTableRegion",
     "ElementIdentifiers",
     "SimpleMultiContainer",

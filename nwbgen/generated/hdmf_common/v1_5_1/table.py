@@ -14,46 +14,6 @@ from nwbgen.runtime import Array, ArraySpec
 from .base import Container, Data
 
 
-class DynamicTable(Container):
-    """A group containing multiple datasets that are aligned on the first dimension (Currently, this requirement if left up to APIs to check and enforce). These datasets represent different columns in the table. Apart from a column that contains unique identifiers for each row, there are no other required datasets. Users are free to add any number of custom VectorData objects (columns) here. DynamicTable also supports ragged array columns, where each element can be of a different size. To add a ragged array column, use a VectorIndex type to index the corresponding VectorData type. See documentation for VectorData and VectorIndex for more details. Unlike a compound data type, which is analogous to storing an array-of-structs, a DynamicTable can be thought of as a struct-of-arrays. This provides an alternative structure to choose from when optimizing storage for anticipated access patterns. Additionally, this type provides a way of creating a table without having to define a compound type up front. Although this convenience may be attractive, users should think carefully about how data will be accessed. DynamicTable is more appropriate for column-centric access, whereas a dataset with a compound type would be more appropriate for row-centric access. Finally, data size should also be taken into account. For small tables, performance loss may be an acceptable trade-off for the flexibility of a DynamicTable."""
-
-    __nwb_type__ = ("hdmf-common", "DynamicTable")
-
-    colnames: Annotated[
-        Array[np.str_],
-        ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
-    ] = Field(
-        ...,
-        description="The names of the columns in this table. This should be used to specify an order to the columns.",
-    )
-    description: str = Field(
-        ..., description="Description of what is in this dynamic table."
-    )
-    id: DynamicTableId = Field(
-        ...,
-        description="Array of unique identifiers for the rows of this dynamic table.",
-    )
-    children: dict[str, VectorData] = Field(
-        default_factory=dict,
-        description="Members of this group that the schema names by type, not by name.",
-    )
-
-
-class AlignedDynamicTable(DynamicTable):
-    """DynamicTable container that supports storing a collection of sub-tables. Each sub-table is a DynamicTable itself that is aligned with the main table by row index. I.e., all DynamicTables stored in this group MUST have the same number of rows. This type effectively defines a 2-level table in which the main data is stored in the main table implemented by this type and additional columns of the table are grouped into categories, with each category being represented by a separate DynamicTable stored within the group."""
-
-    __nwb_type__ = ("hdmf-common", "AlignedDynamicTable")
-
-    categories: Annotated[
-        Array[np.str_],
-        ArraySpec(dtype="text", shape=((None,),), dims=(("num_categories",),)),
-    ] = Field(
-        ...,
-        description="The names of the categories in this AlignedDynamicTable. Each category is represented by one DynamicTable stored in the parent group. This attribute should be used to specify an order of categories and the category names must match the names of the corresponding DynamicTable in the group.",
-    )
-    children: dict[str, VectorData | DynamicTable] = Field(default_factory=dict, description="Members of this group that the schema names by type, not by name.")  # type: ignore[assignment]
-
-
 class VectorData(Data):
     """An n-dimensional dataset representing a column of a DynamicTable. If used without an accompanying VectorIndex, first dimension is along the rows of the DynamicTable and each step along the first dimension is a cell of the larger table. VectorData can also be used to represent a ragged array if paired with a VectorIndex. This allows for storing arrays of varying length in a single cell of the DynamicTable by indexing into this VectorData. The first vector is at VectorData[0:VectorIndex[0]]. The second vector is at VectorData[VectorIndex[0]:VectorIndex[1]], and so on."""
 
@@ -103,14 +63,44 @@ class ElementIdentifiers(Data):
     ] = Field(...)
 
 
-class DynamicTableId(ElementIdentifiers):
-    """Array of unique identifiers for the rows of this dynamic table."""
+class DynamicTable(Container):
+    """A group containing multiple datasets that are aligned on the first dimension (Currently, this requirement if left up to APIs to check and enforce). These datasets represent different columns in the table. Apart from a column that contains unique identifiers for each row, there are no other required datasets. Users are free to add any number of custom VectorData objects (columns) here. DynamicTable also supports ragged array columns, where each element can be of a different size. To add a ragged array column, use a VectorIndex type to index the corresponding VectorData type. See documentation for VectorData and VectorIndex for more details. Unlike a compound data type, which is analogous to storing an array-of-structs, a DynamicTable can be thought of as a struct-of-arrays. This provides an alternative structure to choose from when optimizing storage for anticipated access patterns. Additionally, this type provides a way of creating a table without having to define a compound type up front. Although this convenience may be attractive, users should think carefully about how data will be accessed. DynamicTable is more appropriate for column-centric access, whereas a dataset with a compound type would be more appropriate for row-centric access. Finally, data size should also be taken into account. For small tables, performance loss may be an acceptable trade-off for the flexibility of a DynamicTable."""
 
-    name: str = Field("id")
-    value: Annotated[
-        Array[np.int32],
-        ArraySpec(dtype="int32", shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    __nwb_type__ = ("hdmf-common", "DynamicTable")
+
+    colnames: Annotated[
+        Array[np.str_],
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
+    ] = Field(
+        ...,
+        description="The names of the columns in this table. This should be used to specify an order to the columns.",
+    )
+    description: str = Field(
+        ..., description="Description of what is in this dynamic table."
+    )
+    id: ElementIdentifiers = Field(
+        ...,
+        description="Array of unique identifiers for the rows of this dynamic table.",
+    )
+    children: dict[str, VectorData] = Field(
+        default_factory=dict,
+        description="Members of this group that the schema names by type, not by name.",
+    )
+
+
+class AlignedDynamicTable(DynamicTable):
+    """DynamicTable container that supports storing a collection of sub-tables. Each sub-table is a DynamicTable itself that is aligned with the main table by row index. I.e., all DynamicTables stored in this group MUST have the same number of rows. This type effectively defines a 2-level table in which the main data is stored in the main table implemented by this type and additional columns of the table are grouped into categories, with each category being represented by a separate DynamicTable stored within the group."""
+
+    __nwb_type__ = ("hdmf-common", "AlignedDynamicTable")
+
+    categories: Annotated[
+        Array[np.str_],
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_categories",),)),
+    ] = Field(
+        ...,
+        description="The names of the categories in this AlignedDynamicTable. Each category is represented by one DynamicTable stored in the parent group. This attribute should be used to specify an order of categories and the category names must match the names of the corresponding DynamicTable in the group.",
+    )
+    children: dict[str, VectorData | DynamicTable] = Field(default_factory=dict, description="Members of this group that the schema names by type, not by name.")  # type: ignore[assignment]
 
 
 class DynamicTableRegion(VectorData):

@@ -19,6 +19,15 @@ class Container(GroupModel):
     name: str = Field(...)
 
 
+class Data(DatasetModel):
+    """An abstract data type for a dataset."""
+
+    __nwb_type__ = ("hdmf-common", "Data")
+
+    name: str = Field(...)
+    value: Any = Field(...)
+
+
 class SimpleMultiContainer(Container):
     """A simple Container for holding onto multiple containers."""
 
@@ -28,12 +37,3 @@ class SimpleMultiContainer(Container):
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
     )
-
-
-class Data(DatasetModel):
-    """An abstract data type for a dataset."""
-
-    __nwb_type__ = ("hdmf-common", "Data")
-
-    name: str = Field(...)
-    value: Any = Field(...)

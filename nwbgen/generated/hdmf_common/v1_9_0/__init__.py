@@ -16,7 +16,6 @@ from .sparse import CSRMatrix
 from .table import (
     AlignedDynamicTable,
     DynamicTable,
-    DynamicTableId,
     DynamicTableMeaningsTables,
     DynamicTableRegion,
     ElementIdentifiers,
@@ -53,7 +52,6 @@ __all__ = [
     "Container",
     "Data",
     "DynamicTable",
-    "DynamicTableId",
     "DynamicTableMeaningsTables",
     "DynamicTableRegion",
     "ElementIdentifiers",

@@ -14,32 +14,6 @@ from nwbgen.runtime import Array, ArraySpec
 from ...hdmf_common.v1_6_0.base import Container, Data
 
 
-class ExternalResources(Container):
-    """A set of five tables for tracking external resource references in a file. NOTE: this data type is experimental and is subject to change in a later version."""
-
-    __nwb_type__ = ("hdmf-experimental", "ExternalResources")
-
-    keys: ExternalResourcesKeys = Field(
-        ...,
-        description="A table for storing user terms that are used to refer to external resources.",
-    )
-    files: ExternalResourcesFiles = Field(
-        ...,
-        description="A table for storing object ids of files used in external resources.",
-    )
-    entities: ExternalResourcesEntities = Field(
-        ...,
-        description="A table for mapping user terms (i.e., keys) to resource entities.",
-    )
-    objects: ExternalResourcesObjects = Field(
-        ...,
-        description="A table for identifying which objects in a file contain references to external resources.",
-    )
-    object_keys: ExternalResourcesObjectKeys = Field(
-        ..., description="A table for identifying which objects use which keys."
-    )
-
-
 class ExternalResourcesKeys(Data):
     """A table for storing user terms that are used to refer to external resources."""
 
@@ -112,3 +86,29 @@ class ExternalResourcesObjectKeys(Data):
             dims=(("num_rows",),),
         ),
     ] = Field(...)
+
+
+class ExternalResources(Container):
+    """A set of five tables for tracking external resource references in a file. NOTE: this data type is experimental and is subject to change in a later version."""
+
+    __nwb_type__ = ("hdmf-experimental", "ExternalResources")
+
+    keys: ExternalResourcesKeys = Field(
+        ...,
+        description="A table for storing user terms that are used to refer to external resources.",
+    )
+    files: ExternalResourcesFiles = Field(
+        ...,
+        description="A table for storing object ids of files used in external resources.",
+    )
+    entities: ExternalResourcesEntities = Field(
+        ...,
+        description="A table for mapping user terms (i.e., keys) to resource entities.",
+    )
+    objects: ExternalResourcesObjects = Field(
+        ...,
+        description="A table for identifying which objects in a file contain references to external resources.",
+    )
+    object_keys: ExternalResourcesObjectKeys = Field(
+        ..., description="A table for identifying which objects use which keys."
+    )

@@ -14,35 +14,6 @@ from nwbgen.runtime import Array, ArraySpec
 from ...hdmf_common.v1_8_0.base import Container, Data
 
 
-class HERD(Container):
-    """HDMF External Resources Data Structure. A set of six tables for tracking external resource references in a file or across multiple files."""
-
-    __nwb_type__ = ("hdmf-experimental", "HERD")
-
-    keys: HERDKeys = Field(
-        ...,
-        description="A table for storing user terms that are used to refer to external resources.",
-    )
-    files: HERDFiles = Field(
-        ...,
-        description="A table for storing object ids of files used in external resources.",
-    )
-    entities: HERDEntities = Field(
-        ...,
-        description="A table for mapping user terms (i.e., keys) to resource entities.",
-    )
-    objects: HERDObjects = Field(
-        ...,
-        description="A table for identifying which objects in a file contain references to external resources.",
-    )
-    object_keys: HERDObjectKeys = Field(
-        ..., description="A table for identifying which objects use which keys."
-    )
-    entity_keys: HERDEntityKeys = Field(
-        ..., description="A table for identifying which keys use which entity."
-    )
-
-
 class HERDKeys(Data):
     """A table for storing user terms that are used to refer to external resources."""
 
@@ -125,3 +96,32 @@ class HERDEntityKeys(Data):
             dims=(("num_rows",),),
         ),
     ] = Field(...)
+
+
+class HERD(Container):
+    """HDMF External Resources Data Structure. A set of six tables for tracking external resource references in a file or across multiple files."""
+
+    __nwb_type__ = ("hdmf-experimental", "HERD")
+
+    keys: HERDKeys = Field(
+        ...,
+        description="A table for storing user terms that are used to refer to external resources.",
+    )
+    files: HERDFiles = Field(
+        ...,
+        description="A table for storing object ids of files used in external resources.",
+    )
+    entities: HERDEntities = Field(
+        ...,
+        description="A table for mapping user terms (i.e., keys) to resource entities.",
+    )
+    objects: HERDObjects = Field(
+        ...,
+        description="A table for identifying which objects in a file contain references to external resources.",
+    )
+    object_keys: HERDObjectKeys = Field(
+        ..., description="A table for identifying which objects use which keys."
+    )
+    entity_keys: HERDEntityKeys = Field(
+        ..., description="A table for identifying which keys use which entity."
+    )
