@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
-import networkx as nx
 import numpy as np
 from h5py import h5a, h5l, h5o
 
@@ -27,6 +26,9 @@ from .references import (
     reference_sites,
     unique_targets,
 )
+
+if TYPE_CHECKING:  # networkx costs ~0.15 s to import: only graph builders load it
+    import networkx as nx
 
 #: nodes that :func:`filter_dependency_graph` drops whatever their edges
 SKIP_PATTERN = re.compile(r"^/specifications(?:/|$)|(?:^|/)\.specloc$")
@@ -43,6 +45,8 @@ def hdf_dependency_graph(h5f: Any) -> nx.DiGraph:
     ``external``) and, for datasets, ``h5_shape`` and ``h5_dtype``. Edge attributes:
     ``label``, and ``name`` (link name) or ``where`` (where a reference is held).
     """
+    import networkx as nx
+
     with open_h5(h5f) as f:
         objects = ObjectMap(f)
         graph = nx.DiGraph(file=f.filename)
@@ -182,6 +186,8 @@ def filter_dependency_graph(graph: nx.DiGraph) -> nx.DiGraph:
 
 def graph_to_json(graph: nx.DiGraph) -> str:
     """Node-link JSON (``networkx.node_link_graph`` reads it back)."""
+    import networkx as nx
+
     try:
         data = nx.node_link_data(graph, edges="edges")
     except TypeError:  # networkx < 3.4
@@ -191,6 +197,8 @@ def graph_to_json(graph: nx.DiGraph) -> str:
 
 def graph_to_graphml(graph: nx.DiGraph) -> str:
     """GraphML with every attribute as a string (lists as JSON)."""
+    import networkx as nx
+
     flat = nx.DiGraph(**{k: _text(v) for k, v in graph.graph.items()})
     for node, data in graph.nodes(data=True):
         flat.add_node(node, **{k: _text(v) for k, v in data.items() if v is not None})

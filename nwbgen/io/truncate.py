@@ -20,6 +20,7 @@ hard, soft and external links re-made, then renamed over the target atomically.
 
 from __future__ import annotations
 
+import numbers
 import os
 import uuid
 from pathlib import Path
@@ -54,8 +55,9 @@ def truncate_file(
     directory gets that name inside it). The source is only read.
     """
     source = Path(source)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise TruncateError(f"{source}: n must be a positive integer, not {n!r}")
+    n = int(n)
     default = f"{source.stem}_truncated.nwb"
     target = source.with_name(default) if target is None else Path(target)
     if target.is_dir():
