@@ -12,7 +12,14 @@ from ._errors import one_line_errors
 
 @click.command("compile")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Package directory.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Package directory.",
+)
 @click.option(
     "-n",
     "--namespace",
@@ -20,8 +27,16 @@ from ._errors import one_line_errors
     multiple=True,
     help="Emit only this namespace (repeatable); what it includes must be importable beside it.",
 )
-@click.option("--emit-linkml", is_flag=True, help="Also write the LinkML IR as YAML under DIR/linkml/.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 if DIR differs from what would be written.")
+@click.option(
+    "--emit-linkml",
+    is_flag=True,
+    help="Also write the LinkML IR as YAML under DIR/linkml/.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 if DIR differs from what would be written.",
+)
 @click.option(
     "--runtime-import",
     default=None,
@@ -59,7 +74,9 @@ def compile_cmd(
     known = {ns.name for ns in given}
     missing = [name for name in namespaces if name not in known]
     if missing:
-        raise click.ClickException(f"--namespace {', '.join(missing)}: not in the sources (have {', '.join(sorted(known))})")
+        raise click.ClickException(
+            f"--namespace {', '.join(missing)}: not in the sources (have {', '.join(sorted(known))})"
+        )
     result = compile_namespaces(
         given,
         fallback=bundled_namespaces(),
@@ -75,8 +92,12 @@ def compile_cmd(
         click.echo(f"{out} is up to date ({len(result.files)} files)")
         return
     report = write_package(result.files, out)
-    names = ", ".join(f"{e['name']} {e['version']}" for e in result.manifest["namespaces"])
-    click.echo(f"compiled {names} into {out} ({len(report.written)} written, {len(report.unchanged)} unchanged)")
+    names = ", ".join(
+        f"{e['name']} {e['version']}" for e in result.manifest["namespaces"]
+    )
+    click.echo(
+        f"compiled {names} into {out} ({len(report.written)} written, {len(report.unchanged)} unchanged)"
+    )
 
 
 @click.command("inspect")
@@ -86,16 +107,31 @@ def inspect_cmd(file: Path) -> None:
     """List the namespaces cached in FILE, their spec hashes, and whether nwbgen bundles them."""
     from ..spec.sources import bundled_manifest, namespaces_from_h5, spec_sha256
 
-    bundled = {(e["name"], e["version"]): e["sha256"] for e in bundled_manifest().get("namespaces", [])}
+    bundled = {
+        (e["name"], e["version"]): e["sha256"]
+        for e in bundled_manifest().get("namespaces", [])
+    }
     rows = []
     for ns in sorted(namespaces_from_h5(file), key=lambda n: (n.name, n.version)):
         digest = spec_sha256(ns.raw["sources"])
         have = bundled.get((ns.name, ns.version))
-        status = "bundled" if have == digest else "bundled (different spec)" if have else "not bundled"
+        status = (
+            "bundled"
+            if have == digest
+            else "bundled (different spec)" if have else "not bundled"
+        )
         rows.append((ns.name, ns.version, digest[:16], status))
-    widths = [max(len(str(r[i])) for r in rows + [("namespace", "version", "sha256", "models")]) for i in range(4)]
+    widths = [
+        max(
+            len(str(r[i]))
+            for r in rows + [("namespace", "version", "sha256", "models")]
+        )
+        for i in range(4)
+    ]
     for row in [("namespace", "version", "sha256", "models"), *rows]:
-        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+        click.echo(
+            "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip()
+        )
 
 
 COMMANDS = [compile_cmd, inspect_cmd]

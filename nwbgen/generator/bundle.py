@@ -50,20 +50,33 @@ def compile_bundle(schemas: Path) -> CompileResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--schemas", type=Path, default=DEFAULT_SCHEMAS, help="folder with core/ and hdmf-common/")
-    parser.add_argument("--check", action="store_true", help="exit 1 if nwbgen/generated is out of date")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--schemas",
+        type=Path,
+        default=DEFAULT_SCHEMAS,
+        help="folder with core/ and hdmf-common/",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if nwbgen/generated is out of date"
+    )
     args = parser.parse_args(argv)
     result = compile_bundle(args.schemas)
     if args.check:
         drift = check_package(result.files, GENERATED)
         if drift:
-            print(f"nwbgen/generated is out of date: {drift.describe()}", file=sys.stderr)
+            print(
+                f"nwbgen/generated is out of date: {drift.describe()}", file=sys.stderr
+            )
             return 1
         print("nwbgen/generated is up to date")
         return 0
     report = write_package(result.files, GENERATED)
-    print(f"nwbgen/generated: {len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed")
+    print(
+        f"nwbgen/generated: {len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed"
+    )
     return 0
 
 

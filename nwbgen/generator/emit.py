@@ -32,9 +32,15 @@ class Drift:
 
     def describe(self) -> str:
         parts = []
-        for label, paths in (("missing", self.missing), ("changed", self.changed), ("stale", self.extra)):
+        for label, paths in (
+            ("missing", self.missing),
+            ("changed", self.changed),
+            ("stale", self.extra),
+        ):
             if paths:
-                shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+                shown = ", ".join(paths[:5]) + (
+                    f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+                )
                 parts.append(f"{len(paths)} {label} ({shown})")
         return "; ".join(parts)
 
@@ -81,7 +87,9 @@ def write_package(files: dict[str, bytes], out: str | Path) -> WriteReport:
         raise NWBGenError(f"{out}: exists and is not a directory")
     previous = _previous_files(out)
     if previous is None and any(out.iterdir()):
-        raise NWBGenError(f"{out}: not empty and not an nwbgen output directory (no {MANIFEST}); refusing to write")
+        raise NWBGenError(
+            f"{out}: not empty and not an nwbgen output directory (no {MANIFEST}); refusing to write"
+        )
     for rel, data in files.items():
         target = out / rel
         if target.is_file() and target.read_bytes() == data:

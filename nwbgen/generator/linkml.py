@@ -9,7 +9,7 @@ becomes a class, what a field, what overrides what) is decided here.
 from __future__ import annotations
 
 import json
-from typing import Any, Union
+from typing import Any
 
 from linkml_runtime.linkml_model.meta import (
     AnonymousSlotExpression,
@@ -21,7 +21,15 @@ from linkml_runtime.linkml_model.meta import (
 
 from ..errors import CompileError
 from ..spec.catalog import NamespaceCatalog, TypeDef, TypeRef, member_key, merge_spec
-from ..spec.model import Attribute, CompoundField, Dataset, Dtype, Group, Link, RefDtype, Spec
+from ..spec.model import (
+    Attribute,
+    Dataset,
+    Dtype,
+    Group,
+    Link,
+    RefDtype,
+    Spec,
+)
 from ..spec.sources import spec_sha256
 from .naming import camel, field_name, module_name, package_name, version_package
 
@@ -58,7 +66,10 @@ def dtypes_schema() -> SchemaDefinition:
         id=f"https://w3id.org/nwbgen/{DTYPES_SCHEMA}",
         name=DTYPES_SCHEMA,
         imports=["linkml:types"],
-        prefixes={"linkml": "https://w3id.org/linkml/", "nwbgen": "https://w3id.org/nwbgen/"},
+        prefixes={
+            "linkml": "https://w3id.org/linkml/",
+            "nwbgen": "https://w3id.org/nwbgen/",
+        },
         default_prefix="nwbgen",
         default_range="any",
         types=types,
@@ -79,7 +90,9 @@ def _dtype_json(dtype: Dtype) -> Any:
     if isinstance(dtype, RefDtype):
         return {"target_type": dtype.target_type, "reftype": dtype.reftype}
     if isinstance(dtype, tuple):
-        return [{"name": f.name, "doc": f.doc, "dtype": _dtype_json(f.dtype)} for f in dtype]
+        return [
+            {"name": f.name, "doc": f.doc, "dtype": _dtype_json(f.dtype)} for f in dtype
+        ]
     return dtype
 
 
@@ -88,9 +101,15 @@ class LinkMLBuilder:
 
     def __init__(self, catalog: NamespaceCatalog):
         self.catalog = catalog
-        self.classes: dict[str, dict[str, ClassDefinition]] = {}  # namespace -> name -> class
-        self._all: dict[str, ClassDefinition] = {}  # LinkML name -> class, every namespace
-        self._member_specs: dict[str, Spec] = {}  # nested class -> its full (merged) spec
+        self.classes: dict[str, dict[str, ClassDefinition]] = (
+            {}
+        )  # namespace -> name -> class
+        self._all: dict[str, ClassDefinition] = (
+            {}
+        )  # LinkML name -> class, every namespace
+        self._member_specs: dict[str, Spec] = (
+            {}
+        )  # nested class -> its full (merged) spec
         self._clashing: set[str] = set()
         seen: dict[str, str] = {}
         for ref in catalog.types:
@@ -120,7 +139,9 @@ class LinkMLBuilder:
 
     # -- schemas -------------------------------------------------------------------
     def build(self) -> dict[str, SchemaDefinition]:
-        return {ns_name: self._schema(ns_name) for ns_name in self.catalog.namespace_order()}
+        return {
+            ns_name: self._schema(ns_name) for ns_name in self.catalog.namespace_order()
+        }
 
     def _schema(self, ns_name: str) -> SchemaDefinition:
         ns = self.catalog.namespaces[ns_name]
@@ -140,7 +161,10 @@ class LinkMLBuilder:
             description=ns.doc,
             version=ns.version,
             imports=imports,
-            prefixes={"linkml": "https://w3id.org/linkml/", "nwbgen": "https://w3id.org/nwbgen/"},
+            prefixes={
+                "linkml": "https://w3id.org/linkml/",
+                "nwbgen": "https://w3id.org/nwbgen/",
+            },
             default_prefix="nwbgen",
             default_range="any",
             classes=self.classes[ns_name],
@@ -158,7 +182,9 @@ class LinkMLBuilder:
     # -- classes ---------------------------------------------------------------------
     def _type_class(self, typedef: TypeDef) -> None:
         ns_name = typedef.ref.namespace
-        parent_spec = self.catalog.rolled_down(typedef.parent) if typedef.parent else None
+        parent_spec = (
+            self.catalog.rolled_down(typedef.parent) if typedef.parent else None
+        )
         self._emit_class(
             ns_name,
             self.class_name(typedef.ref),
@@ -170,7 +196,7 @@ class LinkMLBuilder:
             {"neurodata_type": typedef.ref.name},
         )
 
-    def _inherited_member_classes(self, parent_name: Union[str, None]) -> dict[str, str]:
+    def _inherited_member_classes(self, parent_name: str | None) -> dict[str, str]:
         if parent_name is None or parent_name not in self._all:
             return {}
         cls = self._all[parent_name]
@@ -184,8 +210,8 @@ class LinkMLBuilder:
         linkml_name: str,
         python_name: str,
         own: Spec,
-        parent_spec: Union[Spec, None],
-        parent_name: Union[str, None],
+        parent_spec: Spec | None,
+        parent_name: str | None,
         module: str,
         extra: dict[str, str],
     ) -> None:
@@ -197,15 +223,23 @@ class LinkMLBuilder:
         taken: set[str] = {"name", "value", "children"}
         if parent_spec is None or own.name is not None or own.default_name is not None:
             slots["name"] = self._name_slot(full)
-        if isinstance(own, Dataset) and (parent_spec is None or {"dtype", "shape", "dims", "value"} & own.given):
+        if isinstance(own, Dataset) and (
+            parent_spec is None or {"dtype", "shape", "dims", "value"} & own.given
+        ):
             assert isinstance(full, Dataset)
             slots["value"] = self._value_slot(full, ns_name, where)
         full_members = {_kinded_key(m): m for m in _members(full)}
         for attr in own.attributes:
-            slot = self._attribute_slot(full_members[_kinded_key(attr)], ns_name, where, taken)
+            slot = self._attribute_slot(
+                full_members[_kinded_key(attr)], ns_name, where, taken
+            )
             slots[slot.name] = slot
         if isinstance(own, Group):
-            parent_members = {_kinded_key(m): m for m in _members(parent_spec)} if parent_spec else {}
+            parent_members = (
+                {_kinded_key(m): m for m in _members(parent_spec)}
+                if parent_spec
+                else {}
+            )
             for member in (*own.datasets, *own.groups):
                 if member.name is None:
                     continue
@@ -226,7 +260,9 @@ class LinkMLBuilder:
                     member_classes[key] = str(slot.range)
             for link in own.links:
                 if link.name is not None:
-                    slot = self._link_slot(full_members[_kinded_key(link)], ns_name, where, taken)
+                    slot = self._link_slot(
+                        full_members[_kinded_key(link)], ns_name, where, taken
+                    )
                     slots[slot.name] = slot
             if any(m.name is None for m in (*own.datasets, *own.groups, *own.links)):
                 assert isinstance(full, Group)
@@ -267,19 +303,25 @@ class LinkMLBuilder:
 
     def _range_of(self, dtype: Dtype, ns_name: str, where: str) -> str:
         if isinstance(dtype, RefDtype) and dtype.target_type:
-            return self.class_name(self.catalog.resolve(dtype.target_type, ns_name, where).ref)
+            return self.class_name(
+                self.catalog.resolve(dtype.target_type, ns_name, where).ref
+            )
         if isinstance(dtype, str):
             return dtype
         return "any"
 
-    def _array_annotations(self, node: Union[Attribute, Dataset], ns_name: str, where: str) -> dict[str, str]:
+    def _array_annotations(
+        self, node: Attribute | Dataset, ns_name: str, where: str
+    ) -> dict[str, str]:
         annotations: dict[str, str] = {"dtype": _json(_dtype_json(node.dtype))}
         if isinstance(node.dtype, tuple):
             fields = []
             for f in node.dtype:
                 entry = {"name": f.name, "doc": f.doc, "dtype": _dtype_json(f.dtype)}
                 if isinstance(f.dtype, RefDtype):
-                    entry["range"] = self._range_of(f.dtype, ns_name, f"{where}.{f.name}")
+                    entry["range"] = self._range_of(
+                        f.dtype, ns_name, f"{where}.{f.name}"
+                    )
                 fields.append(entry)
             annotations["compound"] = _json(fields)
         if isinstance(node.dtype, RefDtype):
@@ -300,23 +342,36 @@ class LinkMLBuilder:
             required=spec.value is None and spec.default_value is None,
             multivalued=spec.shape is not None or None,
             description="The values of this dataset.",
-            annotations={"role": "value", **self._array_annotations(spec, ns_name, where)},
+            annotations={
+                "role": "value",
+                **self._array_annotations(spec, ns_name, where),
+            },
         )
 
-    def _attribute_slot(self, attr: Attribute, ns_name: str, where: str, taken: set[str]) -> SlotDefinition:
+    def _attribute_slot(
+        self, attr: Attribute, ns_name: str, where: str, taken: set[str]
+    ) -> SlotDefinition:
         name = field_name(attr.name, taken)
         taken.add(name)
         here = f"{where}/@{attr.name}"
         return SlotDefinition(
             name=name,
             range=self._range_of(attr.dtype, ns_name, here),
-            required=attr.required and attr.value is None and attr.default_value is None,
+            required=attr.required
+            and attr.value is None
+            and attr.default_value is None,
             multivalued=attr.shape is not None or None,
             description=attr.doc or None,
-            annotations={"role": "attribute", "h5_name": attr.name, **self._array_annotations(attr, ns_name, here)},
+            annotations={
+                "role": "attribute",
+                "h5_name": attr.name,
+                **self._array_annotations(attr, ns_name, here),
+            },
         )
 
-    def _link_slot(self, link: Link, ns_name: str, where: str, taken: set[str]) -> SlotDefinition:
+    def _link_slot(
+        self, link: Link, ns_name: str, where: str, taken: set[str]
+    ) -> SlotDefinition:
         assert link.name is not None
         name = field_name(link.name, taken)
         taken.add(name)
@@ -326,15 +381,19 @@ class LinkMLBuilder:
             range=self.class_name(target.ref),
             required=not link.quantity.optional,
             description=link.doc or None,
-            annotations={"role": "link", "h5_name": link.name, "quantity": str(link.quantity)},
+            annotations={
+                "role": "link",
+                "h5_name": link.name,
+                "quantity": str(link.quantity),
+            },
         )
 
     def _member_slot(
         self,
-        own: Union[Dataset, Group],
-        full: Union[Dataset, Group],
-        parent_member: Union[Dataset, Group, None],
-        parent_class: Union[str, None],
+        own: Dataset | Group,
+        full: Dataset | Group,
+        parent_member: Dataset | Group | None,
+        parent_class: str | None,
         ns_name: str,
         owner_linkml: str,
         owner_python: str,
@@ -345,7 +404,11 @@ class LinkMLBuilder:
         name = field_name(full.name, taken)
         taken.add(name)
         here = f"{ns_name}:{owner_python}/{full.name}"
-        annotations = {"role": full.kind, "h5_name": full.name, "quantity": str(full.quantity)}
+        annotations = {
+            "role": full.kind,
+            "h5_name": full.name,
+            "quantity": str(full.quantity),
+        }
         if full.linkable:
             annotations["linkable"] = "true"
         typed = None
@@ -354,14 +417,28 @@ class LinkMLBuilder:
         elif full.inc_type is not None:
             typed = self.catalog.resolve(full.inc_type, ns_name, here).ref
         multivalued = None
-        base_spec = self.catalog.rolled_down(typed) if typed is not None and full.def_type is None else None
-        if (parent_class is not None and full.def_type is None) or _needs_own_class(own, base_spec):
+        base_spec = (
+            self.catalog.rolled_down(typed)
+            if typed is not None and full.def_type is None
+            else None
+        )
+        if (parent_class is not None and full.def_type is None) or _needs_own_class(
+            own, base_spec
+        ):
             python_name = self._nested_name(ns_name, owner_python, full.name)
             linkml_name = self._linkml_name(ns_name, python_name)
             if parent_class is not None:
-                base_name, base_spec, nested_own = parent_class, self._member_specs[parent_class], own
+                base_name, base_spec, nested_own = (
+                    parent_class,
+                    self._member_specs[parent_class],
+                    own,
+                )
             elif typed is not None:
-                base_name, base_spec, nested_own = self.class_name(typed), self.catalog.rolled_down(typed), own
+                base_name, base_spec, nested_own = (
+                    self.class_name(typed),
+                    self.catalog.rolled_down(typed),
+                    own,
+                )
             else:
                 base_name, base_spec, nested_own = None, None, full
             self._member_specs[linkml_name] = full
@@ -384,7 +461,9 @@ class LinkMLBuilder:
             slot_range = self._range_of(full.dtype, ns_name, here)
             annotations.update(self._array_annotations(full, ns_name, here))
             multivalued = full.shape is not None or None
-        has_default = isinstance(full, Dataset) and (full.value is not None or full.default_value is not None)
+        has_default = isinstance(full, Dataset) and (
+            full.value is not None or full.default_value is not None
+        )
         return SlotDefinition(
             name=name,
             range=slot_range,
@@ -407,15 +486,22 @@ class LinkMLBuilder:
             ref = self.catalog.resolve(type_name, ns_name, f"{where}/<{type_name}>").ref
             ranges.append(self.class_name(ref))
             quantities.append(
-                {"type": self.class_name(ref), "kind": kind, "min": member.quantity.min, "max": member.quantity.max}
+                {
+                    "type": self.class_name(ref),
+                    "kind": kind,
+                    "min": member.quantity.min,
+                    "max": member.quantity.max,
+                }
             )
         ranges = list(dict.fromkeys(ranges))
         return SlotDefinition(
             name="children",
             range=ranges[0] if len(ranges) == 1 else None,
-            any_of=[AnonymousSlotExpression(range=r) for r in ranges]
-            if len(ranges) > 1
-            else None,
+            any_of=(
+                [AnonymousSlotExpression(range=r) for r in ranges]
+                if len(ranges) > 1
+                else None
+            ),
             multivalued=True,
             required=any(q["min"] > 0 for q in quantities),
             inlined=True,
@@ -424,12 +510,12 @@ class LinkMLBuilder:
         )
 
 
-def _kinded_key(member: Union[Attribute, Dataset, Group, Link]) -> tuple[str, str]:
+def _kinded_key(member: Attribute | Dataset | Group | Link) -> tuple[str, str]:
     """Members of different kinds may share a name (an attribute and a link ``device``)."""
     return (type(member).__name__, member_key(member))
 
 
-def _members(spec: Union[Spec, None]) -> tuple:
+def _members(spec: Spec | None) -> tuple:
     if spec is None:
         return ()
     if isinstance(spec, Group):
@@ -437,7 +523,7 @@ def _members(spec: Union[Spec, None]) -> tuple:
     return spec.attributes
 
 
-def _needs_own_class(member: Union[Dataset, Group], base: Union[Spec, None] = None) -> bool:
+def _needs_own_class(member: Dataset | Group, base: Spec | None = None) -> bool:
     """Named untyped groups, untyped datasets with attributes, typed members that
     refine their type (restating the type's own dtype or shape is no refinement)."""
     if member.def_type is not None:

@@ -40,7 +40,9 @@ def format_source(source: str, where: str) -> str:
         return black.format_str(source, mode=BLACK_MODE)
     except Exception as exc:  # black raises several parse error types
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RuntimeError(f"generated source {where} does not parse: {first}") from None
+        raise RuntimeError(
+            f"generated source {where} does not parse: {first}"
+        ) from None
 
 
 def _format_item(item: tuple[str, str]) -> tuple[str, str]:
@@ -53,9 +55,20 @@ def format_all(sources: dict[str, str], workers: int | None = None) -> dict[str,
     import os
 
     if workers is None:
-        workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
+        workers = min(
+            (
+                len(os.sched_getaffinity(0))
+                if hasattr(os, "sched_getaffinity")
+                else os.cpu_count() or 1
+            ),
+            8,
+        )
     total = sum(len(text) for text in sources.values())
-    if workers < 2 or total < 50_000 or "fork" not in multiprocessing.get_all_start_methods():
+    if (
+        workers < 2
+        or total < 50_000
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
         return dict(map(_format_item, sources.items()))
     # biggest first, so that the workers finish together
     items = sorted(sources.items(), key=lambda kv: -len(kv[1]))

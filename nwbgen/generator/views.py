@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any, Union
+from typing import Any
 
-from linkml_runtime.linkml_model.meta import ClassDefinition, SchemaDefinition, SlotDefinition
+from linkml_runtime.linkml_model.meta import (
+    ClassDefinition,
+    SchemaDefinition,
+    SlotDefinition,
+)
 
 from ..errors import CompileError
 from .naming import package_name, version_package
@@ -61,7 +65,11 @@ class ImportView:
 
     @property
     def clause(self) -> str:
-        return f"{self.name} as {self.alias}" if self.alias and self.alias != self.name else self.name
+        return (
+            f"{self.name} as {self.alias}"
+            if self.alias and self.alias != self.name
+            else self.name
+        )
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,11 @@ class ImportLine:
     @property
     def statement(self) -> str:
         if not self.names:
-            return f"import {self.module} as {self.alias}" if self.alias else f"import {self.module}"
+            return (
+                f"import {self.module} as {self.alias}"
+                if self.alias
+                else f"import {self.module}"
+            )
         return f"from {self.module} import {', '.join(self.names)}"
 
 
@@ -88,7 +100,9 @@ class FieldView:
     description: str
     h5_name: str
     role: str
-    comment: str = ""  # e.g. a type: ignore where a subclass narrows a field mypy can't follow
+    comment: str = (
+        ""  # e.g. a type: ignore where a subclass narrows a field mypy can't follow
+    )
 
     @property
     def trailer(self) -> str:
@@ -149,14 +163,24 @@ def _pystr(text: str) -> str:
 
 def docstring(text: str) -> str:
     """Text made safe and tidy inside triple quotes."""
-    lines = [line.rstrip() for line in text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip().splitlines()]
+    lines = [
+        line.rstrip()
+        for line in text.replace("\\", "\\\\")
+        .replace('"""', '\\"\\"\\"')
+        .strip()
+        .splitlines()
+    ]
     out = "\n".join(lines).strip()
     if out.endswith('"'):
         out += " "
     return out or "No documentation in the schema."
 
 
-def _ann(element: Union[ClassDefinition, SlotDefinition, SchemaDefinition], key: str, default: Any = None) -> Any:
+def _ann(
+    element: ClassDefinition | SlotDefinition | SchemaDefinition,
+    key: str,
+    default: Any = None,
+) -> Any:
     found = element.annotations.get(key)
     return default if found is None else found.value
 
@@ -179,7 +203,12 @@ class ClassInfo:
 class ViewBuilder:
     """Builds the module views of every namespace schema; one instance per compile."""
 
-    def __init__(self, schemas: dict[str, SchemaDefinition], runtime_import: str, nwbgen_version: str):
+    def __init__(
+        self,
+        schemas: dict[str, SchemaDefinition],
+        runtime_import: str,
+        nwbgen_version: str,
+    ):
         self.schemas = schemas
         self.runtime_import = runtime_import
         self.nwbgen_version = nwbgen_version
@@ -190,7 +219,13 @@ class ViewBuilder:
             self._classes.update(schema.classes)
             ns = _ann(schema, "namespace")
             for name, cls in schema.classes.items():
-                self.info[name] = ClassInfo(name, _ann(cls, "python_name"), ns, str(schema.version), _ann(cls, "module"))
+                self.info[name] = ClassInfo(
+                    name,
+                    _ann(cls, "python_name"),
+                    ns,
+                    str(schema.version),
+                    _ann(cls, "module"),
+                )
 
     # -- packages -------------------------------------------------------------------
     def package(self, ns_name: str) -> VersionPackageView:
@@ -201,10 +236,15 @@ class ViewBuilder:
             by_module[module] = []
         for cls in schema.classes.values():
             by_module.setdefault(_ann(cls, "module"), []).append(cls)
-        module_imports = {m: self._module_imports(ns_name, m, classes) for m, classes in by_module.items()}
+        module_imports = {
+            m: self._module_imports(ns_name, m, classes)
+            for m, classes in by_module.items()
+        }
         late = self._late_edges(ns_name, module_imports)
         modules = tuple(
-            self._module(ns_name, m, classes, module_imports[m], late) for m, classes in by_module.items() if classes
+            self._module(ns_name, m, classes, module_imports[m], late)
+            for m, classes in by_module.items()
+            if classes
         )
         header = self.header(ns_name)
         exported = []
@@ -219,7 +259,9 @@ class ViewBuilder:
                 types.append((_ann(cls, "neurodata_type"), _ann(cls, "python_name")))
         return VersionPackageView(
             header=header,
-            docstring=docstring(f"{schema.title or ns_name} {version}: {schema.description or ''}"),
+            docstring=docstring(
+                f"{schema.title or ns_name} {version}: {schema.description or ''}"
+            ),
             namespace=ns_name,
             version=version,
             sha256=_ann(schema, "spec_sha256"),
@@ -236,11 +278,15 @@ class ViewBuilder:
             for inc in json.loads(_ann(schema, "includes"))
             if inc in self.schemas
         ]
-        source = f"{ns_name} {schema.version}" + (f" (with {', '.join(included)})" if included else "")
+        source = f"{ns_name} {schema.version}" + (
+            f" (with {', '.join(included)})" if included else ""
+        )
         return f"# Generated by nwbgen {self.nwbgen_version} from {source}.\n# Do not edit: recompile with `nwbgen compile`."
 
     # -- imports ----------------------------------------------------------------------
-    def _module_imports(self, ns_name: str, module: str, classes: list[ClassDefinition]) -> dict[str, Any]:
+    def _module_imports(
+        self, ns_name: str, module: str, classes: list[ClassDefinition]
+    ) -> dict[str, Any]:
         """Names a module needs: {"hard": {ClassInfo}, "soft": {ClassInfo}, "other": {ImportView}}."""
         hard: set[ClassInfo] = set()
         soft: set[ClassInfo] = set()
@@ -252,16 +298,26 @@ class ViewBuilder:
             if cls.is_a:
                 hard.add(self.info[cls.is_a])
             else:
-                base = "DatasetModel" if _ann(cls, "h5_kind") == "dataset" else "GroupModel"
+                base = (
+                    "DatasetModel"
+                    if _ann(cls, "h5_kind") == "dataset"
+                    else "GroupModel"
+                )
                 other.add(ImportView(self.runtime_import, base))
             for slot in cls.attributes.values():
                 _, refs, needs = self._hint(slot)
                 soft.update(self.info[r] for r in refs)
                 other.update(needs)
-        local = {info for info in hard | soft if info.namespace == ns_name and info.module == module}
+        local = {
+            info
+            for info in hard | soft
+            if info.namespace == ns_name and info.module == module
+        }
         return {"hard": hard - local, "soft": soft - hard - local, "other": other}
 
-    def _late_edges(self, ns_name: str, imports: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
+    def _late_edges(
+        self, ns_name: str, imports: dict[str, dict[str, Any]]
+    ) -> set[tuple[str, str]]:
         """Annotation-only imports that would close a module cycle go to the module's end."""
         import networkx as nx
 
@@ -271,10 +327,14 @@ class ViewBuilder:
             for info in needed["hard"] | needed["soft"]:
                 if info.namespace == ns_name:
                     graph.add_edge(module, info.module, hard=info in needed["hard"])
-        hard_graph = nx.DiGraph([(a, b) for a, b, d in graph.edges(data=True) if d["hard"]])
+        hard_graph = nx.DiGraph(
+            [(a, b) for a, b, d in graph.edges(data=True) if d["hard"]]
+        )
         if not nx.is_directed_acyclic_graph(hard_graph):
             cycle = nx.find_cycle(hard_graph)
-            raise CompileError(f"namespace {ns_name}: modules inherit from each other in a cycle: {cycle}")
+            raise CompileError(
+                f"namespace {ns_name}: modules inherit from each other in a cycle: {cycle}"
+            )
         late = set()
         for a, b, d in sorted(graph.edges(data=True)):
             if not d["hard"] and nx.has_path(graph, b, a):
@@ -297,7 +357,10 @@ class ViewBuilder:
             aliases[c.name] = _ann(c, "python_name")
         top: set[ImportView] = set(needed["other"])
         bottom: set[ImportView] = set()
-        for info in sorted(needed["hard"] | needed["soft"], key=lambda i: (i.module_path, i.python_name)):
+        for info in sorted(
+            needed["hard"] | needed["soft"],
+            key=lambda i: (i.module_path, i.python_name),
+        ):
             alias = info.python_name
             if alias in used:
                 alias = f"{package_name(info.namespace)}_{info.python_name}"
@@ -308,12 +371,18 @@ class ViewBuilder:
             else:
                 source = f"...{info.module_path}"
             view = ImportView(source, info.python_name, alias)
-            (bottom if (module, info.module) in late and info.namespace == ns_name else top).add(view)
+            (
+                bottom
+                if (module, info.module) in late and info.namespace == ns_name
+                else top
+            ).add(view)
         class_views = tuple(self._class(c, aliases) for c in self._ordered(classes))
         return ModuleView(
             name=module,
             header=self.header(ns_name),
-            docstring=docstring(f"Models of {ns_name} {schema.version}, schema source {module}."),
+            docstring=docstring(
+                f"Models of {ns_name} {schema.version}, schema source {module}."
+            ),
             imports=_group_imports(top),
             late_imports=_group_imports(bottom),
             classes=class_views,
@@ -334,7 +403,11 @@ class ViewBuilder:
                 graph.add_edge(cls.is_a, cls.name, base=True)
             for slot in cls.attributes.values():
                 for ref in self._hint(slot)[1]:
-                    if ref in by_name and ref != cls.name and not graph.has_edge(ref, cls.name):
+                    if (
+                        ref in by_name
+                        and ref != cls.name
+                        and not graph.has_edge(ref, cls.name)
+                    ):
                         graph.add_edge(ref, cls.name, base=False)
         condensed = nx.condensation(graph)
         members = condensed.graph["mapping"]
@@ -343,12 +416,22 @@ class ViewBuilder:
             components.setdefault(component, []).append(name)
         first = {c: min(position[n] for n in names) for c, names in components.items()}
         order: list[str] = []
-        for component in nx.lexicographical_topological_sort(condensed, key=lambda c: "%06d" % first[c]):
+        for component in nx.lexicographical_topological_sort(
+            condensed, key=lambda c: f"{first[c]:06d}"
+        ):
             names = components[component]
             inner = nx.DiGraph()
             inner.add_nodes_from(names)
-            inner.add_edges_from((a, b) for a, b, d in graph.subgraph(names).edges(data=True) if d["base"])
-            order.extend(nx.lexicographical_topological_sort(inner, key=lambda n: "%06d" % position[n]))
+            inner.add_edges_from(
+                (a, b)
+                for a, b, d in graph.subgraph(names).edges(data=True)
+                if d["base"]
+            )
+            order.extend(
+                nx.lexicographical_topological_sort(
+                    inner, key=lambda n: f"{position[n]:06d}"
+                )
+            )
         return [by_name[n] for n in order]
 
     # -- classes and fields ---------------------------------------------------------
@@ -356,12 +439,17 @@ class ViewBuilder:
         if cls.is_a:
             bases = aliases[cls.is_a]
         else:
-            bases = "DatasetModel" if _ann(cls, "h5_kind") == "dataset" else "GroupModel"
+            bases = (
+                "DatasetModel" if _ann(cls, "h5_kind") == "dataset" else "GroupModel"
+            )
         nwb_type = ""
         if _ann(cls, "neurodata_type"):
             nwb_type = f"({_pystr(_ann(cls, 'namespace'))}, {_pystr(_ann(cls, 'neurodata_type'))})"
         inherited = self._field_hints(cls.is_a) if cls.is_a else {}
-        fields = tuple(self._field(slot, aliases, inherited.get(str(slot.name))) for slot in cls.attributes.values())
+        fields = tuple(
+            self._field(slot, aliases, inherited.get(str(slot.name)))
+            for slot in cls.attributes.values()
+        )
         return ClassView(
             name=_ann(cls, "python_name"),
             bases=bases,
@@ -383,7 +471,11 @@ class ViewBuilder:
 
     def _full_hint(self, slot: SlotDefinition) -> str:
         hint = self._hint(slot)[0]
-        if self._default(slot) is None and not slot.required and _ann(slot, "role") != "children":
+        if (
+            self._default(slot) is None
+            and not slot.required
+            and _ann(slot, "role") != "children"
+        ):
             hint += " | None"
         return hint
 
@@ -406,14 +498,27 @@ class ViewBuilder:
         hint, inherited = _array_core(hint), _array_core(inherited)
         if hint == inherited or (hint.startswith("Literal[") and inherited == "str"):
             return True
-        if inherited == "Any" or (hint.startswith("Array[") and inherited == "Array[Any]"):
+        if inherited == "Any" or (
+            hint.startswith("Array[") and inherited == "Array[Any]"
+        ):
             return True
-        return hint in self._classes and inherited in self._classes and self._is_subclass(hint, inherited)
+        return (
+            hint in self._classes
+            and inherited in self._classes
+            and self._is_subclass(hint, inherited)
+        )
 
-    def _field(self, slot: SlotDefinition, aliases: dict[str, str], inherited: str | None = None) -> FieldView:
+    def _field(
+        self,
+        slot: SlotDefinition,
+        aliases: dict[str, str],
+        inherited: str | None = None,
+    ) -> FieldView:
         hint, _, _ = self._hint(slot, aliases)
         comment = ""
-        if inherited is not None and not self._compatible(self._full_hint(slot), inherited):
+        if inherited is not None and not self._compatible(
+            self._full_hint(slot), inherited
+        ):
             comment = "# type: ignore[assignment]"
         role = _ann(slot, "role")
         default = self._default(slot)
@@ -429,13 +534,15 @@ class ViewBuilder:
             name=str(slot.name),
             type_hint=hint,
             default_repr=default,
-            description="" if role in ("name", "value") else str(slot.description or ""),
+            description=(
+                "" if role in ("name", "value") else str(slot.description or "")
+            ),
             h5_name=_ann(slot, "h5_name", str(slot.name)),
             role=role,
             comment=comment,
         )
 
-    def _default(self, slot: SlotDefinition) -> Union[str, None]:
+    def _default(self, slot: SlotDefinition) -> str | None:
         if slot.ifabsent:
             text = str(slot.ifabsent)
             if text.startswith("string(") and text.endswith(")"):
@@ -450,7 +557,7 @@ class ViewBuilder:
         return None
 
     def _hint(
-        self, slot: SlotDefinition, aliases: Union[dict[str, str], None] = None
+        self, slot: SlotDefinition, aliases: dict[str, str] | None = None
     ) -> tuple[str, set[str], set[ImportView]]:
         """(type hint, LinkML classes it names, imports it needs)."""
         role = _ann(slot, "role")
@@ -462,7 +569,11 @@ class ViewBuilder:
             return aliases[linkml_name] if aliases is not None else linkml_name
 
         if role == "children":
-            ranges = [str(a.range) for a in slot.any_of] if slot.any_of else [str(slot.range)]
+            ranges = (
+                [str(a.range) for a in slot.any_of]
+                if slot.any_of
+                else [str(slot.range)]
+            )
             names = [cls_name(r) for r in ranges]
             return f"dict[str, {' | '.join(names)}]", refs, needs
         slot_range = str(slot.range)
@@ -484,12 +595,18 @@ class ViewBuilder:
             }
             if compound:
                 fields = json.loads(compound)
-                dtype_repr = _tuples([[f["name"], _dtype_label(f["dtype"])] for f in fields])
+                dtype_repr = _tuples(
+                    [[f["name"], _dtype_label(f["dtype"])] for f in fields]
+                )
                 scalar = "np.void"
             else:
                 dtype = json.loads(_ann(slot, "dtype", "null"))
                 dtype_repr = _literal(_dtype_label(dtype))
-                scalar = NP_SCALARS.get(dtype, "np.object_") if isinstance(dtype, str) else "Any"
+                scalar = (
+                    NP_SCALARS.get(dtype, "np.object_")
+                    if isinstance(dtype, str)
+                    else "Any"
+                )
                 if scalar == "Any":
                     needs.add(ImportView("typing", "Any"))
             shape = _ann(slot, "shape")
@@ -497,7 +614,11 @@ class ViewBuilder:
             if shape is not None:
                 spec_args.append(f"shape={_tuples(json.loads(shape))}")
                 spec_args.append(f"dims={_tuples(json.loads(_ann(slot, 'dims')))}")
-            return f"Annotated[Array[{scalar}], ArraySpec({', '.join(spec_args)})]", refs, needs
+            return (
+                f"Annotated[Array[{scalar}], ArraySpec({', '.join(spec_args)})]",
+                refs,
+                needs,
+            )
         if compound:
             needs.add(ImportView("typing", "Any"))
             return "Any", refs, needs
@@ -580,12 +701,17 @@ def _group_imports(views: set[ImportView]) -> tuple[ImportLine, ...]:
             section = 2
         return (section, 0 if not line.names else 1, module)
 
-    lines = plain + [ImportLine(m, tuple(sorted(n, key=import_sort_key))) for m, n in by_module.items()]
+    lines = plain + [
+        ImportLine(m, tuple(sorted(n, key=import_sort_key)))
+        for m, n in by_module.items()
+    ]
     ordered = sorted(lines, key=rank)
     out = []
     previous = None
     for line in ordered:
         section = rank(line)[0]
-        out.append(replace(line, blank_before=previous is not None and section != previous))
+        out.append(
+            replace(line, blank_before=previous is not None and section != previous)
+        )
         previous = section
     return tuple(out)

@@ -68,14 +68,25 @@ class ArraySpec:
         self.dims = dims
 
     def __repr__(self) -> str:
-        return f"ArraySpec(dtype={self.dtype!r}, shape={self.shape!r}, dims={self.dims!r})"
+        return (
+            f"ArraySpec(dtype={self.dtype!r}, shape={self.shape!r}, dims={self.dims!r})"
+        )
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: Any
+    ) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(self.validate)
 
     def validate(self, value: Any) -> Any:
         if isinstance(value, (list, tuple)) or np.isscalar(value):
-            value = np.asarray(value, dtype=NUMPY_DTYPES.get(self.dtype) if isinstance(self.dtype, str) else None)
+            value = np.asarray(
+                value,
+                dtype=(
+                    NUMPY_DTYPES.get(self.dtype)
+                    if isinstance(self.dtype, str)
+                    else None
+                ),
+            )
         elif not (hasattr(value, "shape") and hasattr(value, "dtype")):
             raise ValueError(f"expected an array, got {type(value).__name__}")
         if self.shape is not None:
@@ -89,5 +100,7 @@ class ArraySpec:
                 want is None or want == got for want, got in zip(alternative, shape)
             ):
                 return
-        allowed = " or ".join(str(tuple("*" if s is None else s for s in alt)) for alt in self.shape)
+        allowed = " or ".join(
+            str(tuple("*" if s is None else s for s in alt)) for alt in self.shape
+        )
         raise ValueError(f"shape {shape} does not match {allowed}")

@@ -22,7 +22,9 @@ class _InheritedNames(Mapping[str, Any]):
 
     def __init__(self, cls: type) -> None:
         self._module = cls.__module__
-        self._bases = [b.__module__ for b in cls.__mro__[1:] if b.__module__ != cls.__module__]
+        self._bases = [
+            b.__module__ for b in cls.__mro__[1:] if b.__module__ != cls.__module__
+        ]
 
     def _names(self) -> dict[str, Any]:
         own = vars(sys.modules[self._module]) if self._module in sys.modules else {}
@@ -79,7 +81,9 @@ class GroupModel(NWBModel):
     def __getitem__(self, name: str) -> Any:
         children = getattr(self, "children", None)
         if children is None:
-            raise KeyError(f"{type(self).__name__} {self.name!r} holds no members by name")
+            raise KeyError(
+                f"{type(self).__name__} {self.name!r} holds no members by name"
+            )
         return children[name]
 
     def __contains__(self, name: object) -> bool:

@@ -9,8 +9,8 @@ A :class:`NamespaceCatalog` answers three questions the generator asks:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable, Union
 
 from ..errors import CompileError
 from .model import Attribute, Dataset, Group, Link, Namespace, Spec, version_key
@@ -32,14 +32,16 @@ class TypeDef:
     ref: TypeRef
     spec: Spec
     module: str  # schema source stem, e.g. "nwb.base"
-    parent: Union[TypeRef, None]
+    parent: TypeRef | None
     index: int  # position in its namespace, for stable ordering
 
 
 class NamespaceCatalog:
     """Namespaces chosen for one compile, keyed by name (one version each)."""
 
-    def __init__(self, namespaces: Iterable[Namespace], fallback: Iterable[Namespace] = ()):
+    def __init__(
+        self, namespaces: Iterable[Namespace], fallback: Iterable[Namespace] = ()
+    ):
         given = _newest_by_name(namespaces)
         self._fallback = {**_newest_by_name(fallback), **given}
         self.namespaces: dict[str, Namespace] = {}
@@ -57,7 +59,7 @@ class NamespaceCatalog:
         self._check_inheritance_cycles()
 
     # -- namespaces -------------------------------------------------------------
-    def _add(self, ns: Namespace, via: Union[str, None]) -> None:
+    def _add(self, ns: Namespace, via: str | None) -> None:
         if ns.name in self.namespaces:
             return
         self.namespaces[ns.name] = ns
@@ -75,7 +77,11 @@ class NamespaceCatalog:
     def _includes_of(self, ns: Namespace) -> tuple[str, ...]:
         names = [inc.namespace for inc in ns.includes]
         # core before 2.2 used hdmf-common types without including the namespace
-        if ns.name == "core" and "hdmf-common" in self.namespaces and "hdmf-common" not in names:
+        if (
+            ns.name == "core"
+            and "hdmf-common" in self.namespaces
+            and "hdmf-common" not in names
+        ):
             names.append("hdmf-common")
         return tuple(dict.fromkeys(names))
 
@@ -104,7 +110,9 @@ class NamespaceCatalog:
                         f"({table[spec.def_type].module} and {schema.module_name})"
                     )
                 ref = TypeRef(ns.name, spec.def_type)
-                table[spec.def_type] = TypeDef(ref, spec, schema.module_name, None, index)
+                table[spec.def_type] = TypeDef(
+                    ref, spec, schema.module_name, None, index
+                )
                 index += 1
         self._by_ns[ns.name] = table
 
@@ -135,7 +143,9 @@ class NamespaceCatalog:
             self._by_ns[ns_name][name] = full
             self.types[full.ref] = full
 
-    def _resolve_in_includes(self, name: str, ns_name: str, typedef: TypeDef) -> TypeDef:
+    def _resolve_in_includes(
+        self, name: str, ns_name: str, typedef: TypeDef
+    ) -> TypeDef:
         for other in self.include_closure(ns_name)[1:]:
             found = self._by_ns.get(other, {}).get(name)
             if found is not None:
@@ -184,7 +194,9 @@ class NamespaceCatalog:
             graph.add_node(typedef.ref)
             if typedef.parent is not None and typedef.parent.namespace == ns_name:
                 graph.add_edge(typedef.parent, typedef.ref)
-        order = nx.lexicographical_topological_sort(graph, key=lambda ref: f"{local[ref.name].index:06d}")
+        order = nx.lexicographical_topological_sort(
+            graph, key=lambda ref: f"{local[ref.name].index:06d}"
+        )
         return [local[ref.name] for ref in order]
 
     def rolled_down(self, ref: TypeRef) -> Spec:
@@ -208,7 +220,9 @@ class NamespaceCatalog:
             return list(nx.lexicographical_topological_sort(graph))
         except nx.NetworkXUnfeasible:
             cycle = nx.find_cycle(graph)
-            raise CompileError("namespace include cycle: " + " -> ".join(e[0] for e in cycle)) from None
+            raise CompileError(
+                "namespace include cycle: " + " -> ".join(e[0] for e in cycle)
+            ) from None
 
 
 def _type_definitions(specs: Iterable[Spec]) -> Iterable[Spec]:
@@ -224,7 +238,9 @@ def _type_definitions(specs: Iterable[Spec]) -> Iterable[Spec]:
 def _newest_by_name(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:
     best: dict[str, Namespace] = {}
     for ns in namespaces:
-        if ns.name not in best or version_key(ns.version) > version_key(best[ns.name].version):
+        if ns.name not in best or version_key(ns.version) > version_key(
+            best[ns.name].version
+        ):
             best[ns.name] = ns
     return best
 
@@ -232,7 +248,7 @@ def _newest_by_name(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:
 # -- merging overrides ------------------------------------------------------------
 
 
-def member_key(member: Union[Attribute, Dataset, Group, Link]) -> str:
+def member_key(member: Attribute | Dataset | Group | Link) -> str:
     if member.name is not None:
         return member.name
     if isinstance(member, Link):

@@ -58,14 +58,14 @@ class RefDtype:
 class CompoundField:
     name: str
     doc: str
-    dtype: Union[str, RefDtype]
+    dtype: str | RefDtype
 
 
 #: ``None`` means "any dtype" (the schema left it open)
-Dtype = Union[str, RefDtype, tuple[CompoundField, ...], None]
+Dtype = Union[str, RefDtype, tuple[CompoundField, ...], None]  # noqa: UP007 (runtime alias, py3.10)
 
 #: one shape alternative: a size per axis, ``None`` for "any size"
-ShapeAlt = tuple[Union[int, None], ...]
+ShapeAlt = tuple[int | None, ...]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Quantity:
     """How often a member may appear: ``min`` to ``max`` times (``max=None``: unbounded)."""
 
     min: int
-    max: Union[int, None]
+    max: int | None
 
     @property
     def optional(self) -> bool:
@@ -96,8 +96,8 @@ class Attribute:
     name: str
     doc: str
     dtype: Dtype
-    shape: Union[tuple[ShapeAlt, ...], None] = None
-    dims: Union[tuple[tuple[str, ...], ...], None] = None
+    shape: tuple[ShapeAlt, ...] | None = None
+    dims: tuple[tuple[str, ...], ...] | None = None
     required: bool = True
     value: Any = None
     default_value: Any = None
@@ -105,7 +105,7 @@ class Attribute:
 
 @dataclass(frozen=True)
 class Link:
-    name: Union[str, None]
+    name: str | None
     doc: str
     target_type: str
     quantity: Quantity = ONE
@@ -113,15 +113,15 @@ class Link:
 
 @dataclass(frozen=True)
 class Dataset:
-    name: Union[str, None]
+    name: str | None
     doc: str
-    def_type: Union[str, None] = None
-    inc_type: Union[str, None] = None
-    default_name: Union[str, None] = None
+    def_type: str | None = None
+    inc_type: str | None = None
+    default_name: str | None = None
     quantity: Quantity = ONE
     dtype: Dtype = None
-    shape: Union[tuple[ShapeAlt, ...], None] = None
-    dims: Union[tuple[tuple[str, ...], ...], None] = None
+    shape: tuple[ShapeAlt, ...] | None = None
+    dims: tuple[tuple[str, ...], ...] | None = None
     attributes: tuple[Attribute, ...] = ()
     value: Any = None
     default_value: Any = None
@@ -134,11 +134,11 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Group:
-    name: Union[str, None]
+    name: str | None
     doc: str
-    def_type: Union[str, None] = None
-    inc_type: Union[str, None] = None
-    default_name: Union[str, None] = None
+    def_type: str | None = None
+    inc_type: str | None = None
+    default_name: str | None = None
     quantity: Quantity = ONE
     attributes: tuple[Attribute, ...] = ()
     datasets: tuple[Dataset, ...] = ()
@@ -150,7 +150,7 @@ class Group:
     kind = "group"
 
 
-Spec = Union[Group, Dataset]
+Spec = Union[Group, Dataset]  # noqa: UP007 (runtime alias, py3.10)
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ class Include:
     """A namespace a namespace includes, optionally restricted to some of its types."""
 
     namespace: str
-    types: Union[tuple[str, ...], None] = None
+    types: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

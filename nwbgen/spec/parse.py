@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import SpecError
 from .model import (
@@ -31,7 +32,12 @@ _QUANTITY_WORDS = {
     "+": Quantity(1, None),
     "one_or_many": Quantity(1, None),
 }
-_REFTYPES = {"object": "object", "ref": "object", "reference": "object", "region": "region"}
+_REFTYPES = {
+    "object": "object",
+    "ref": "object",
+    "reference": "object",
+    "region": "region",
+}
 
 
 def _pick(node: Mapping[str, Any], key: str) -> Any:
@@ -76,7 +82,9 @@ def parse_dtype(value: Any, where: str) -> Dtype:
         target = value.get("target_type")
         reftype = _REFTYPES.get(str(value.get("reftype", "object")))
         if not target or reftype is None:
-            raise SpecError(f"{where}: reference dtype needs target_type and reftype, got {dict(value)!r}")
+            raise SpecError(
+                f"{where}: reference dtype needs target_type and reftype, got {dict(value)!r}"
+            )
         return RefDtype(str(target), reftype)
     if isinstance(value, list):
         fields = []
@@ -85,8 +93,12 @@ def parse_dtype(value: Any, where: str) -> Dtype:
                 raise SpecError(f"{where}: compound dtype field {i} has no name")
             inner = parse_dtype(item.get("dtype"), f"{where}.{item['name']}")
             if inner is None or isinstance(inner, tuple):
-                raise SpecError(f"{where}.{item['name']}: compound fields need a primitive or reference dtype")
-            fields.append(CompoundField(str(item["name"]), str(item.get("doc", "")), inner))
+                raise SpecError(
+                    f"{where}.{item['name']}: compound fields need a primitive or reference dtype"
+                )
+            fields.append(
+                CompoundField(str(item["name"]), str(item.get("doc", "")), inner)
+            )
         return tuple(fields)
     raise SpecError(f"{where}: cannot read dtype {value!r}")
 
@@ -96,7 +108,9 @@ def parse_shape(value: Any, where: str) -> tuple[ShapeAlt, ...] | None:
         return None
     if not isinstance(value, list):
         raise SpecError(f"{where}: shape must be a list, got {value!r}")
-    alternatives = value if value and all(isinstance(v, list) for v in value) else [value]
+    alternatives = (
+        value if value and all(isinstance(v, list) for v in value) else [value]
+    )
     out = []
     for alt in alternatives:
         if not isinstance(alt, list):
@@ -108,18 +122,23 @@ def parse_shape(value: Any, where: str) -> tuple[ShapeAlt, ...] | None:
             elif isinstance(size, str) and size.isdigit():
                 sizes.append(int(size))
             else:
-                raise SpecError(f"{where}: shape size {size!r} is not an integer or null")
+                raise SpecError(
+                    f"{where}: shape size {size!r} is not an integer or null"
+                )
         out.append(tuple(sizes))
     return tuple(out)
 
 
-def parse_dims(value: Any, shape: tuple[ShapeAlt, ...] | None, where: str) -> tuple[tuple[str, ...], ...] | None:
+def parse_dims(
+    value: Any, shape: tuple[ShapeAlt, ...] | None, where: str
+) -> tuple[tuple[str, ...], ...] | None:
     """Dimension names per shape alternative.
 
     Old schemas sometimes give one name per alternative for 1-D alternatives
     (core 2.2 ``field_of_view``: shape ``[[2], [3]]``, dims ``[a, b]``); names that
     fit no alternative fall back to ``dim_<i>`` rather than failing a real file.
     """
+
     def generic(alt: ShapeAlt) -> tuple[str, ...]:
         return tuple(f"dim_{i}" for i in range(len(alt)))
 
@@ -127,11 +146,15 @@ def parse_dims(value: Any, shape: tuple[ShapeAlt, ...] | None, where: str) -> tu
         return None if shape is None else tuple(generic(alt) for alt in shape)
     if isinstance(value, str):
         value = [value]
-    alternatives = value if value and all(isinstance(v, list) for v in value) else [value]
+    alternatives = (
+        value if value and all(isinstance(v, list) for v in value) else [value]
+    )
     dims = tuple(tuple(str(d) for d in alt) for alt in alternatives)
     if shape is None or [len(a) for a in dims] == [len(a) for a in shape]:
         return dims
-    flat = [str(d) for d in value] if all(not isinstance(v, list) for v in value) else []
+    flat = (
+        [str(d) for d in value] if all(not isinstance(v, list) for v in value) else []
+    )
     if len(flat) == len(shape) and all(len(alt) == 1 for alt in shape):
         return tuple((d,) for d in flat)
     return tuple(generic(alt) for alt in shape)
@@ -198,7 +221,9 @@ def parse_dataset(node: Mapping[str, Any], where: str) -> Dataset:
         dtype=parse_dtype(node.get("dtype"), here),
         shape=shape,
         dims=parse_dims(node.get("dims"), shape, here),
-        attributes=tuple(parse_attribute(a, here) for a in node.get("attributes") or ()),
+        attributes=tuple(
+            parse_attribute(a, here) for a in node.get("attributes") or ()
+        ),
         value=node.get("value"),
         default_value=node.get("default_value"),
     )
@@ -209,14 +234,18 @@ def parse_group(node: Mapping[str, Any], where: str) -> Group:
     here = f"{where}/{_name_of(node, '<group>')}"
     return Group(
         **common,
-        attributes=tuple(parse_attribute(a, here) for a in node.get("attributes") or ()),
+        attributes=tuple(
+            parse_attribute(a, here) for a in node.get("attributes") or ()
+        ),
         datasets=tuple(parse_dataset(d, here) for d in node.get("datasets") or ()),
         groups=tuple(parse_group(g, here) for g in node.get("groups") or ()),
         links=tuple(parse_link(lk, here) for lk in node.get("links") or ()),
     )
 
 
-def parse_schema_file(source: str, content: Mapping[str, Any], where: str) -> SchemaFile:
+def parse_schema_file(
+    source: str, content: Mapping[str, Any], where: str
+) -> SchemaFile:
     if not isinstance(content, Mapping):
         raise SpecError(f"{where}: schema source {source!r} is not a mapping")
     types: list[Group | Dataset] = []
@@ -226,15 +255,23 @@ def parse_schema_file(source: str, content: Mapping[str, Any], where: str) -> Sc
         types.append(parse_dataset(node, where))
     for spec in types:
         if spec.def_type is None:
-            raise SpecError(f"{where}: top-level {spec.kind} {spec.name or spec.inc_type!r} defines no type")
+            raise SpecError(
+                f"{where}: top-level {spec.kind} {spec.name or spec.inc_type!r} defines no type"
+            )
     return SchemaFile(source=source, types=tuple(types))
 
 
 def namespace_entries(document: Any, where: str) -> list[Mapping[str, Any]]:
     """The namespace dicts of a namespace document (``{"namespaces": [...]}``)."""
-    if isinstance(document, Mapping) and ("groups" in document or "datasets" in document):
-        raise SpecError(f"{where}: is a schema source, not a namespace file; give the namespace YAML that names it")
-    if not isinstance(document, Mapping) or not isinstance(document.get("namespaces"), list):
+    if isinstance(document, Mapping) and (
+        "groups" in document or "datasets" in document
+    ):
+        raise SpecError(
+            f"{where}: is a schema source, not a namespace file; give the namespace YAML that names it"
+        )
+    if not isinstance(document, Mapping) or not isinstance(
+        document.get("namespaces"), list
+    ):
         raise SpecError(f"{where}: not a namespace document (no 'namespaces' list)")
     for entry in document["namespaces"]:
         if not isinstance(entry, Mapping) or "name" not in entry:
@@ -256,15 +293,24 @@ def parse_namespace(
     for item in entry.get("schema") or ():
         if "namespace" in item:
             types = item.get("neurodata_types", item.get("data_types"))
-            includes.append(Include(str(item["namespace"]), None if types is None else tuple(map(str, types))))
+            includes.append(
+                Include(
+                    str(item["namespace"]),
+                    None if types is None else tuple(map(str, types)),
+                )
+            )
         elif "source" in item:
             source = str(item["source"])
             content = _lookup_source(sources, source)
             if content is None:
-                raise SpecError(f"{where}: namespace {name} {version} names source {source!r}, which is missing")
+                raise SpecError(
+                    f"{where}: namespace {name} {version} names source {source!r}, which is missing"
+                )
             schemas.append(parse_schema_file(source, content, f"{where} [{source}]"))
         else:
-            raise SpecError(f"{where}: schema entry {dict(item)!r} names neither a namespace nor a source")
+            raise SpecError(
+                f"{where}: schema entry {dict(item)!r} names neither a namespace nor a source"
+            )
     return Namespace(
         name=name,
         version=version,

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -25,7 +27,9 @@ def _decode(value: Any, where: str) -> Any:
     """A cached spec source: JSON (sometimes YAML) as bytes or str, scalar or shape (1,)."""
     if hasattr(value, "shape") and getattr(value, "shape", ()) not in ((), None):
         if value.size != 1:
-            raise SourceError(f"{where}: expected one spec document, found shape {value.shape}")
+            raise SourceError(
+                f"{where}: expected one spec document, found shape {value.shape}"
+            )
         value = value.reshape(-1)[0]
     if hasattr(value, "item") and not isinstance(value, (bytes, str)):
         value = value.item()
@@ -39,7 +43,9 @@ def _decode(value: Any, where: str) -> Any:
         try:
             return yaml.safe_load(value)
         except yaml.YAMLError as exc:
-            raise SourceError(f"{where}: spec source is neither JSON nor YAML ({exc})") from None
+            raise SourceError(
+                f"{where}: spec source is neither JSON nor YAML ({exc})"
+            ) from None
 
 
 def read_specs_as_dicts(group: Any) -> SpecDicts:
@@ -71,7 +77,9 @@ def read_specs_as_dicts(group: Any) -> SpecDicts:
 
 def spec_sha256(sources: Mapping[str, Any]) -> str:
     """Hash of a namespace's content, independent of YAML vs JSON spelling and key order."""
-    canonical = json.dumps(sources, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = json.dumps(
+        sources, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -110,22 +118,63 @@ def namespaces_from_h5(path: str | Path) -> list[Namespace]:
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
     except OSError as exc:
-        raise SourceError(f"{path}: not an HDF5 file ({exc.args[0] if exc.args else exc})") from None
+        raise SourceError(
+            f"{path}: not an HDF5 file ({exc.args[0] if exc.args else exc})"
+        ) from None
     with h5f:
         group = h5f.get("specifications")
         if group is None:
             raise SourceError(f"{path}: has no /specifications group")
-        return namespaces_from_dicts(read_specs_as_dicts(group), f"{path}:/specifications")
+        return namespaces_from_dicts(
+            read_specs_as_dicts(group), f"{path}:/specifications"
+        )
 
 
 def _load_yaml(path: Path) -> Any:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: invalid YAML ({exc})") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for _ in range(20):
+        try:
+            return yaml.load(text, Loader=loader)
+        except yaml.YAMLError as exc:
+            repaired = _fold_broken_continuation(text, exc)
+            if repaired is None:
+                raise SpecError(
+                    f"{path}: invalid YAML ({' '.join(str(exc).split())})"
+                ) from None
+            line = getattr(getattr(exc, "problem_mark", None), "line", 0)
+            warnings.warn(
+                f"{path}:{line}: folded a doc line that breaks the YAML into the line above",
+                stacklevel=2,
+            )
+            text = repaired
+    raise SpecError(f"{path}: invalid YAML (too many broken lines)")
+
+
+def _fold_broken_continuation(text: str, exc: yaml.YAMLError) -> str | None:
+    """Repair the one YAML slip released schemas contain (core 2.2.3's nwb.ophys.yaml):
+    a wrapped ``doc:`` whose next line starts at the key's indentation. Returns the
+    text with that line joined to the one above, or None if the error is different."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None or "could not find expected ':'" not in str(
+        getattr(exc, "problem", "")
+    ):
+        return None
+    lines = text.split("\n")
+    broken = mark.line - 1  # the scanner reports the line after the plain scalar
+    if broken < 1 or ":" in lines[broken].split("#")[0]:
+        return None
+    previous = lines[broken - 1].strip()
+    if not previous.startswith(("doc:", "- doc:")) or previous.endswith(
+        ("'", '"', "|", ">")
+    ):
+        return None
+    lines[broken - 1] = lines[broken - 1].rstrip() + " " + lines[broken].strip()
+    del lines[broken]
+    return "\n".join(lines)
 
 
 def namespaces_from_yaml(path: str | Path) -> list[Namespace]:
@@ -139,7 +188,9 @@ def namespaces_from_yaml(path: str | Path) -> list[Namespace]:
             if "source" in item:
                 source_path = path.parent / str(item["source"])
                 if not source_path.exists():
-                    raise SourceError(f"{path}: namespace {entry['name']} names source {item['source']!r}, not found at {source_path}")
+                    raise SourceError(
+                        f"{path}: namespace {entry['name']} names source {item['source']!r}, not found at {source_path}"
+                    )
                 stem = _stem(str(item["source"]))
                 sources[stem] = _load_yaml(source_path)
         version = str(entry.get("version") or "unversioned")
@@ -204,7 +255,11 @@ def bundled_namespaces() -> list[Namespace]:
     for entry in manifest.get("namespaces", []):
         spec_file = root.joinpath(*entry["package"].split("/"), "_spec.json")
         raw = json.loads(spec_file.read_text(encoding="utf-8"))
-        out.extend(namespaces_from_dicts({raw["name"]: {raw["version"]: raw["sources"]}}, "nwbgen.generated"))
+        out.extend(
+            namespaces_from_dicts(
+                {raw["name"]: {raw["version"]: raw["sources"]}}, "nwbgen.generated"
+            )
+        )
     return out
 
 
@@ -212,6 +267,8 @@ def newest(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:
     """The newest version of each namespace name."""
     best: dict[str, Namespace] = {}
     for ns in namespaces:
-        if ns.name not in best or version_key(ns.version) > version_key(best[ns.name].version):
+        if ns.name not in best or version_key(ns.version) > version_key(
+            best[ns.name].version
+        ):
             best[ns.name] = ns
     return best

@@ -56,8 +56,9 @@ def test_golden(case, update_golden):
 
 
 def test_vendored_runtime_is_a_copy_of_nwbgen_runtime():
-    import nwbgen.runtime
     from pathlib import Path
+
+    import nwbgen.runtime
 
     files = compile_namespaces(load_sources(CASES["tiny"])).files
     runtime_dir = Path(nwbgen.runtime.__file__).parent

@@ -162,3 +162,21 @@ def test_bundle_lists_its_namespaces():
     keys = {ns.key for ns in bundled_namespaces()}
     assert ("core", "2.11.0") in keys and ("hdmf-common", "1.10.0") in keys
     assert ("hdmf-experimental", "0.6.0") in keys
+
+
+def test_wrapped_doc_line_that_breaks_yaml_is_folded(tmp_path):
+    (tmp_path / "ns.namespace.yaml").write_text(
+        "namespaces:\n- name: ns\n  version: 0.1.0\n  schema:\n  - source: ns.types.yaml\n"
+    )
+    (tmp_path / "ns.types.yaml").write_text(
+        "groups:\n- neurodata_type_def: Thing\n  doc: A thing that is\n  described on two lines.\n  quantity: '?'\n"
+    )
+    with pytest.warns(UserWarning, match=r"ns.types.yaml:4: folded a doc line"):
+        (ns,) = namespaces_from_yaml(tmp_path / "ns.namespace.yaml")
+    assert ns.schemas[0].types[0].doc == "A thing that is described on two lines."
+
+
+def test_other_yaml_errors_name_the_file(tmp_path):
+    (tmp_path / "ns.namespace.yaml").write_text("namespaces: [unclosed\n")
+    with pytest.raises(SpecError, match=r"ns.namespace.yaml: invalid YAML"):
+        namespaces_from_yaml(tmp_path / "ns.namespace.yaml")
