@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -23,21 +25,44 @@ def _checked(source: str, workdir: str) -> dict:
         return {"crash": traceback.format_exc()}
 
 
-@pytest.fixture(scope="session")
-def truncation_reports(tmp_path_factory) -> dict[Path, dict]:
-    """Every corpus file truncated (n = 3 and 10), validated and read, in parallel.
+_JOBS: dict = {}
+
+
+def _start_corpus_jobs() -> None:
+    """Submit the corpus truncations to worker processes (once per session).
 
     pynwb-validate costs about half a second a file (it loads the cached
-    namespaces), so the corpus is spread over all cores, one process each.
+    namespaces), so the corpus is spread over the cores, and started as soon as
+    collection shows it is needed: the other tests run while the workers work.
     """
+    if _JOBS or not CORPUS:
+        return
+    workdir = tempfile.mkdtemp(prefix="nwbgen-truncated-")
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    _JOBS["workdir"], _JOBS["pool"] = workdir, pool
+    _JOBS["futures"] = {p: pool.submit(_checked, str(p), workdir) for p in CORPUS}
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    if any("truncation_reports" in getattr(i, "fixturenames", ()) for i in items):
+        _start_corpus_jobs()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if _JOBS:
+        _JOBS["pool"].shutdown(cancel_futures=True)
+        shutil.rmtree(_JOBS["workdir"], ignore_errors=True)
+        _JOBS.clear()
+
+
+@pytest.fixture(scope="session")
+def truncation_reports() -> dict[Path, dict]:
+    """Every corpus file truncated (n = 3 and 10), validated and read."""
     if not CORPUS:
         pytest.skip("../shared/data absent")
-    workdir = tmp_path_factory.mktemp("truncated")
-    workers = max(1, min(os.cpu_count() or 1, 4))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        jobs = {p: pool.submit(_checked, str(p), str(workdir)) for p in CORPUS}
-        return {p: job.result() for p, job in jobs.items()}
+    _start_corpus_jobs()
+    return {path: job.result() for path, job in _JOBS["futures"].items()}
 
 
 @pytest.fixture
