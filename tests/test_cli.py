@@ -29,13 +29,15 @@ def test_compile_check_and_drift(tmp_path):
     assert (out / "tiny_ext" / "v0_1_0" / "tiny_ext_extensions.py").is_file()
     assert run("compile", TINY, TINY_EXT, "-o", out, "--check").exit_code == 0
     again = run("compile", TINY, TINY_EXT, "-o", out)
-    assert "0 written" in again.output  # unchanged files are not rewritten
-    (out / "tiny" / "v1_2_0" / "tiny_base.py").write_text("# edited\n")
+    assert "is up to date (compiled from these sources)" in again.output  # warm path
+    edited = out / "tiny" / "v1_2_0" / "tiny_base.py"
+    original = edited.read_bytes()
+    edited.write_text("# edited\n")
     drift = run("compile", TINY, TINY_EXT, "-o", out, "--check")
-    assert (
-        drift.exit_code == 1
-        and "out of date: 1 changed (tiny/v1_2_0/tiny_base.py)" in drift.output
-    )
+    assert drift.exit_code == 1
+    assert "out of date: 1 changed (tiny/v1_2_0/tiny_base.py)" in drift.output
+    repaired = run("compile", TINY, TINY_EXT, "-o", out)
+    assert "(1 written," in repaired.output and edited.read_bytes() == original
 
 
 def test_only_one_namespace(tmp_path):

@@ -57,9 +57,9 @@ def compile_cmd(
     SOURCE is an NWB/HDF5 file (its /specifications) or a *.namespace.yaml file.
     Includes not given resolve to the newest namespaces bundled with nwbgen.
     """
-    from ..generator.compile import compile_namespaces
-    from ..generator.emit import check_package, write_package
-    from ..spec.sources import bundled_namespaces, load_sources
+    from ..generator.compile import compile_namespaces, inputs_digest
+    from ..generator.emit import check_package, up_to_date, write_package
+    from ..spec.sources import bundled_manifest, bundled_namespaces, load_sources
 
     loud = sys.stderr.isatty()
 
@@ -77,9 +77,24 @@ def compile_cmd(
         raise click.ClickException(
             f"--namespace {', '.join(missing)}: not in the sources (have {', '.join(sorted(known))})"
         )
+    bundle = [
+        (e["name"], e["version"], e["sha256"])
+        for e in bundled_manifest().get("namespaces", [])
+    ]
+    inputs = inputs_digest(
+        given,
+        bundle,
+        only=sorted(namespaces),
+        runtime_import=runtime_import,
+        emit_linkml=emit_linkml,
+    )
+    if up_to_date(out, inputs):
+        click.echo(f"{out} is up to date (compiled from these sources)")
+        return
     result = compile_namespaces(
         given,
         fallback=bundled_namespaces(),
+        inputs=inputs,
         only=namespaces or None,
         runtime_import=runtime_import,
         emit_linkml=emit_linkml,

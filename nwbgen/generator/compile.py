@@ -5,6 +5,7 @@ Pure: nothing here touches the disk. :mod:`nwbgen.generator.emit` writes the res
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ def compile_namespaces(
     emit_linkml: bool = False,
     format: bool = True,
     progress: Callable[[str], None] = lambda message: None,
+    inputs: str = "",
 ) -> CompileResult:
     """Compile namespaces (and what they include) into the files of a package.
 
@@ -58,7 +60,25 @@ def compile_namespaces(
         emit_linkml=emit_linkml,
         format=format,
         progress=progress,
+        inputs=inputs,
     )
+
+
+def inputs_digest(
+    namespaces: Iterable[Namespace], fallback: Iterable[tuple[str, str, str]], **options
+) -> str:
+    """What a compile depends on: the given specs, the bundle it may fall back on, the
+    options and nwbgen's version. Equal digests give equal output."""
+    from ..spec.sources import spec_sha256
+
+    given = sorted(
+        (ns.name, ns.version, spec_sha256(ns.raw["sources"] if ns.raw else {}))
+        for ns in namespaces
+    )
+    payload = json.dumps(
+        [__version__, given, sorted(fallback), options], sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def compile_sets(
@@ -70,6 +90,7 @@ def compile_sets(
     emit_linkml: bool = False,
     format: bool = True,
     progress: Callable[[str], None] = lambda message: None,
+    inputs: str = "",
 ) -> CompileResult:
     """Several namespace sets (core 2.7.0 with its hdmf-common, core 2.11.0 with its
     own, ...) compiled side by side into one package."""
@@ -138,7 +159,8 @@ def compile_sets(
         "nwbgen_version": __version__,
         "requires": list(REQUIRES),
         "namespaces": ordered,
-        "files": sorted([*files, "manifest.json"]),
+        "inputs": inputs,
+        "files": {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()},
     }
     files["manifest.json"] = (
         json.dumps(manifest, indent=2, sort_keys=True) + "\n"

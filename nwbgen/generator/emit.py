@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -45,8 +46,8 @@ class Drift:
         return "; ".join(parts)
 
 
-def _previous_files(out: Path) -> list[str] | None:
-    """Files an earlier compile wrote here, or None if ``out`` is not nwbgen output."""
+def read_manifest(out: Path) -> dict | None:
+    """The manifest of an earlier compile in ``out``, or None if it is not nwbgen output."""
     manifest = out / MANIFEST
     if not manifest.is_file():
         return None
@@ -54,9 +55,35 @@ def _previous_files(out: Path) -> list[str] | None:
         data = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("generator") != "nwbgen":
-        return None
-    return list(data.get("files", []))
+    return (
+        data if isinstance(data, dict) and data.get("generator") == "nwbgen" else None
+    )
+
+
+def _previous_files(out: Path) -> list[str] | None:
+    """Files an earlier compile wrote here, or None if ``out`` is not nwbgen output."""
+    data = read_manifest(out)
+    return None if data is None else [*data.get("files", {}), MANIFEST]
+
+
+def up_to_date(out: str | Path, inputs: str) -> bool:
+    """Whether ``out`` was compiled from exactly these inputs and no file was touched
+    since: the warm path, which needs no compiling at all."""
+    out = Path(out)
+    data = read_manifest(out)
+    if data is None or not inputs or data.get("inputs") != inputs:
+        return False
+    files = data.get("files")
+    if not isinstance(files, dict):
+        return False
+    for rel, digest in files.items():
+        target = out / rel
+        if (
+            not target.is_file()
+            or hashlib.sha256(target.read_bytes()).hexdigest() != digest
+        ):
+            return False
+    return True
 
 
 def write_package(files: dict[str, bytes], out: str | Path) -> WriteReport:
