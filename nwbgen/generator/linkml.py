@@ -35,6 +35,12 @@ from .naming import camel, field_name, module_name, package_name, version_packag
 
 DTYPES_SCHEMA = "nwb_dtypes"
 
+#: names generated modules bind at module level, besides the classes themselves
+MODULE_NAMES = frozenset(
+    {"Annotated", "Any", "Array", "ArraySpec", "DatasetModel", "Field", "GroupModel"}
+    | {"Literal", "annotations", "datetime", "np"}
+)
+
 #: NWB primitive dtype -> (LinkML base type it specialises, Python base)
 LINKML_DTYPES = {
     "float32": ("float", "float"),
@@ -107,15 +113,18 @@ class LinkMLBuilder:
         self._all: dict[str, ClassDefinition] = (
             {}
         )  # LinkML name -> class, every namespace
-        self._member_specs: dict[str, Spec] = (
-            {}
-        )  # nested class -> its full (merged) spec
+        # nested class -> its full (merged) spec
+        self._member_specs: dict[str, Spec] = {}
+        # LinkML names are unique across the catalog; a Python name two namespaces
+        # share is prefixed with its namespace in every one of them
         self._clashing: set[str] = set()
-        seen: dict[str, str] = {}
+        self._owner: dict[str, str] = {}  # python name -> first namespace using it
         for ref in catalog.types:
-            if ref.name in seen and seen[ref.name] != ref.namespace:
+            if self._owner.setdefault(ref.name, ref.namespace) != ref.namespace:
                 self._clashing.add(ref.name)
-            seen.setdefault(ref.name, ref.namespace)
+        # a field may not shadow a name its module's annotations use (pydantic would
+        # evaluate ``ImageSegmentation | None`` against the field itself)
+        self._shadowing = frozenset(ref.name for ref in catalog.types) | MODULE_NAMES
         self._taken: dict[str, set[str]] = {
             ns: {t.ref.name for t in catalog.types_of(ns)} for ns in catalog.namespaces
         }
@@ -135,6 +144,9 @@ class LinkMLBuilder:
         while name in self._taken[namespace]:
             name += "Field"
         self._taken[namespace].add(name)
+        if self._owner.setdefault(name, namespace) != namespace:
+            # a member class named like another namespace's type or member class
+            self._clashing.add(name)
         return name
 
     # -- schemas -------------------------------------------------------------------
@@ -220,7 +232,7 @@ class LinkMLBuilder:
         inherited_classes = self._inherited_member_classes(parent_name)
         slots: dict[str, SlotDefinition] = {}
         member_classes: dict[str, str] = {}
-        taken: set[str] = {"name", "value", "children"}
+        taken: set[str] = {"name", "value", "children", *self._shadowing}
         if parent_spec is None or own.name is not None or own.default_name is not None:
             slots["name"] = self._name_slot(full)
         if isinstance(own, Dataset) and (

@@ -528,7 +528,7 @@ class ViewBuilder:
             elif role == "children":
                 default = "default_factory=dict"
             else:
-                hint = f"{hint} | None"
+                hint = _optional(hint)
                 default = "None"
         return FieldView(
             name=str(slot.name),
@@ -632,6 +632,15 @@ class ViewBuilder:
             needs.add(ImportView("typing", "Literal"))
             return f"Literal[{_pystr(json.loads(fixed))}]", refs, needs
         return scalar, refs, needs
+
+
+def _optional(hint: str) -> str:
+    """``X | None``; for an annotated array the None goes inside ``Annotated[...]``,
+    which IDEs (jedi) follow where they give up on ``Annotated[...] | None``."""
+    marker = ", ArraySpec("
+    if hint.startswith("Annotated[") and marker in hint:
+        return hint.replace(marker, " | None" + marker, 1)
+    return f"{hint} | None"
 
 
 def _array_core(hint: str) -> str:

@@ -5,7 +5,7 @@ compiled package vendors a copy of them (``<out>/_runtime``) and must import wit
 nothing else installed. They never import generated code.
 """
 
-from .arrays import Array, ArrayProxy, ArraySpec
+from .arrays import Array, ArraySpec
 from .base import DatasetModel, GroupModel, NWBModel
 
-__all__ = ["Array", "ArrayProxy", "ArraySpec", "DatasetModel", "GroupModel", "NWBModel"]
+__all__ = ["Array", "ArraySpec", "DatasetModel", "GroupModel", "NWBModel"]

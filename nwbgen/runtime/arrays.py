@@ -1,24 +1,27 @@
 """Array annotations: ``Annotated[Array[np.float32], ArraySpec(...)]``.
 
 ``Array[DT]`` is what a type checker sees: a numpy array of that scalar type, or
-any array proxy (an HDF5-backed lazy array) that behaves like one. ``ArraySpec``
+anything array-like that stands in for one (an HDF5-backed lazy array). ``ArraySpec``
 is what pydantic sees: the schema's dtype and shape alternatives, checked when a
 model is built from Python values.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar, Union
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 from pydantic_core import core_schema
 
 DT_co = TypeVar("DT_co", bound=Any, covariant=True)
 
 
-class ArrayProxy(Protocol[DT_co]):
-    """Anything array-like enough to stand in for data: numpy arrays, lazy HDF5 arrays."""
+class Array(Protocol[DT_co]):
+    """An array of scalar type ``DT_co``: a numpy array, or anything that behaves like
+    one (an h5py dataset, a lazy HDF5-backed array). A protocol rather than a union
+    so that type checkers and IDEs see one class with ``shape``, ``dtype`` and
+    indexing; the scalar type documents the schema's dtype (``ArraySpec`` checks it).
+    """
 
     @property
     def shape(self) -> tuple[int, ...]: ...
@@ -30,9 +33,8 @@ class ArrayProxy(Protocol[DT_co]):
 
     def __len__(self) -> int: ...
 
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray: ...
 
-# a Union (not X | Y) so that the alias stays subscriptable on Python 3.10
-Array = Union[npt.NDArray[DT_co], ArrayProxy[DT_co]]  # noqa: UP007
 
 #: schema dtype -> numpy dtype used when building an array from Python values
 NUMPY_DTYPES: dict[str, Any] = {
@@ -78,6 +80,8 @@ class ArraySpec:
         return core_schema.no_info_plain_validator_function(self.validate)
 
     def validate(self, value: Any) -> Any:
+        if value is None:  # optional members (Annotated[Array[...] | None, ...])
+            return None
         if isinstance(value, (list, tuple)) or np.isscalar(value):
             value = np.asarray(
                 value,

@@ -390,17 +390,14 @@ class TwoPhotonSeries(ImageSeries):
         ...,
         description="Time-series of microscopy data indexed as data[time, width, height].\n\nIndexing convention:\n  - width: first spatial axis (horizontal direction, columns)\n  - height: second spatial axis (vertical direction, rows)\n\nFor raster-scanning systems (two-photon, confocal, one-photon laser scanning):\n  - width: fast scan direction (horizontal)\n  - height: slow scan direction (vertical)\n\nCoordinate system diagram::\n\n  height  ^\n  (slow)  |\n          |    +-----------------+\n          |    |                 |\n          |    |   Image plane   |\n          |    |                 |\n          |    +-----------------+\n          |\n          0 ----------------------> width (fast)\n\n\nFor non-raster systems (wide-field, light-sheet, random-access), width and height\nare arbitrary coordinates of the image plane.\n\nNote: This indexing convention conflicts with standard matrix[row, column] notation\nfor array access where the first index moves vertically through rows and the second moves horizontally\nthrough columns. In the schema, data[time, width, height] means that the first spatial\nindex moves horizontally (width) through columns and the second spatial index moves\nvertically (height) through rows.\n",
     )
-    field_of_view: (
-        Annotated[
-            Array[np.float32],
-            ArraySpec(
-                dtype="float32",
-                shape=((2,), (3,)),
-                dims=(("width|height",), ("width|height|depth",)),
-            ),
-        ]
-        | None
-    ) = Field(
+    field_of_view: Annotated[
+        Array[np.float32] | None,
+        ArraySpec(
+            dtype="float32",
+            shape=((2,), (3,)),
+            dims=(("width|height",), ("width|height|depth",)),
+        ),
+    ] = Field(
         None,
         description="Physical dimensions of the imaging field of view in width, height, and optionally depth directions, in meters. The width dimension corresponds to the faster scanning axis, and the height dimension corresponds to the slower scanning axis.",
     )

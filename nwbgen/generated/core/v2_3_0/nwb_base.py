@@ -119,23 +119,17 @@ class TimeSeries(NWBDataInterface):
         None,
         description="Timestamps for samples stored in data, in seconds, relative to the common experiment master-clock stored in NWBFile.timestamps_reference_time.",
     )
-    control: (
-        Annotated[
-            Array[np.uint8],
-            ArraySpec(dtype="uint8", shape=((None,),), dims=(("num_times",),)),
-        ]
-        | None
-    ) = Field(
+    control: Annotated[
+        Array[np.uint8] | None,
+        ArraySpec(dtype="uint8", shape=((None,),), dims=(("num_times",),)),
+    ] = Field(
         None,
         description="Numerical labels that apply to each time point in data for the purpose of querying and slicing data by these values. If present, the length of this array should be the same size as the first dimension of data.",
     )
-    control_description: (
-        Annotated[
-            Array[np.str_],
-            ArraySpec(dtype="text", shape=((None,),), dims=(("num_control_values",),)),
-        ]
-        | None
-    ) = Field(
+    control_description: Annotated[
+        Array[np.str_] | None,
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_control_values",),)),
+    ] = Field(
         None,
         description="Description of each control value. Must be present if control is present. If present, control_description[0] should describe time points where control == 0.",
     )

@@ -262,17 +262,14 @@ class TwoPhotonSeries(ImageSeries):
         None,
         description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and so good to be stored w/ the actual data.",
     )
-    field_of_view: (
-        Annotated[
-            Array[np.float32],
-            ArraySpec(
-                dtype="float32",
-                shape=((2,), (3,)),
-                dims=(("width|height",), ("width|height|depth",)),
-            ),
-        ]
-        | None
-    ) = Field(
+    field_of_view: Annotated[
+        Array[np.float32] | None,
+        ArraySpec(
+            dtype="float32",
+            shape=((2,), (3,)),
+            dims=(("width|height",), ("width|height|depth",)),
+        ),
+    ] = Field(
         None, description="Width, height and depth of image, or imaged area, in meters."
     )
     imaging_plane: ImagingPlane = Field(

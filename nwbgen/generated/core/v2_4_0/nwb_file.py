@@ -520,26 +520,20 @@ class NWBFileGeneral(GroupModel):
     experiment_description: str | None = Field(
         None, description="General description of the experiment."
     )
-    experimenter: (
-        Annotated[
-            Array[np.str_],
-            ArraySpec(dtype="text", shape=((None,),), dims=(("num_experimenters",),)),
-        ]
-        | None
-    ) = Field(
+    experimenter: Annotated[
+        Array[np.str_] | None,
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_experimenters",),)),
+    ] = Field(
         None,
         description="Name of person(s) who performed the experiment. Can also specify roles of different people involved.",
     )
     institution: str | None = Field(
         None, description="Institution(s) where experiment was performed."
     )
-    keywords: (
-        Annotated[
-            Array[np.str_],
-            ArraySpec(dtype="text", shape=((None,),), dims=(("num_keywords",),)),
-        ]
-        | None
-    ) = Field(None, description="Terms to search over.")
+    keywords: Annotated[
+        Array[np.str_] | None,
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_keywords",),)),
+    ] = Field(None, description="Terms to search over.")
     lab: str | None = Field(
         None, description="Laboratory where experiment was performed."
     )
@@ -552,13 +546,10 @@ class NWBFileGeneral(GroupModel):
         None,
         description="Experimental protocol, if applicable. e.g., include IACUC protocol number.",
     )
-    related_publications: (
-        Annotated[
-            Array[np.str_],
-            ArraySpec(dtype="text", shape=((None,),), dims=(("num_publications",),)),
-        ]
-        | None
-    ) = Field(None, description="Publication information. PMID, DOI, URL, etc.")
+    related_publications: Annotated[
+        Array[np.str_] | None,
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_publications",),)),
+    ] = Field(None, description="Publication information. PMID, DOI, URL, etc.")
     session_id: str | None = Field(None, description="Lab-specific ID for the session.")
     slices: str | None = Field(
         None,

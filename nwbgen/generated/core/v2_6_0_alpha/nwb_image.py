@@ -55,13 +55,10 @@ class ImageSeries(TimeSeries):
         ...,
         description="Binary data representing images across frames. If data are stored in an external file, this should be an empty 3D array.",
     )
-    dimension: (
-        Annotated[
-            Array[np.int32],
-            ArraySpec(dtype="int32", shape=((None,),), dims=(("rank",),)),
-        ]
-        | None
-    ) = Field(None, description="Number of pixels on x, y, (and z) axes.")
+    dimension: Annotated[
+        Array[np.int32] | None,
+        ArraySpec(dtype="int32", shape=((None,),), dims=(("rank",),)),
+    ] = Field(None, description="Number of pixels on x, y, (and z) axes.")
     external_file: ImageSeriesExternalFile | None = Field(
         None,
         description="Paths to one or more external file(s). The field is only present if format='external'. This is only relevant if the image series is stored in the file system as one or more image file(s). This field should NOT be used if the image is stored in another NWB file and that file is linked to this file.",
@@ -109,17 +106,14 @@ class OpticalSeries(ImageSeries):
     distance: float | None = Field(
         None, description="Distance from camera/monitor to target/eye."
     )
-    field_of_view: (
-        Annotated[
-            Array[np.float32],
-            ArraySpec(
-                dtype="float32",
-                shape=((2,), (3,)),
-                dims=(("width, height",), ("width, height, depth",)),
-            ),
-        ]
-        | None
-    ) = Field(
+    field_of_view: Annotated[
+        Array[np.float32] | None,
+        ArraySpec(
+            dtype="float32",
+            shape=((2,), (3,)),
+            dims=(("width, height",), ("width, height, depth",)),
+        ),
+    ] = Field(
         None, description="Width, height and depth of image, or imaged area, in meters."
     )
     data: OpticalSeriesData = Field(

@@ -47,13 +47,10 @@ class AbstractFeatureSeries(TimeSeries):
     data: AbstractFeatureSeriesData = Field(
         ..., description="Values of each feature at each time."
     )
-    feature_units: (
-        Annotated[
-            Array[np.str_],
-            ArraySpec(dtype="text", shape=((None,),), dims=(("num_features",),)),
-        ]
-        | None
-    ) = Field(None, description="Units of each feature.")
+    feature_units: Annotated[
+        Array[np.str_] | None,
+        ArraySpec(dtype="text", shape=((None,),), dims=(("num_features",),)),
+    ] = Field(None, description="Units of each feature.")
     features: Annotated[
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_features",),)),

@@ -38,21 +38,15 @@ class Series(Container):
     description: str = Field("no description", description="What the series is.")
     created: datetime | None = Field(None, description="When it was made.")
     data: SeriesData = Field(..., description="The samples.")
-    timestamps: (
-        Annotated[
-            Array[np.float64],
-            ArraySpec(dtype="float64", shape=((None,),), dims=(("num_times",),)),
-        ]
-        | None
-    ) = Field(None, description="Sample times in seconds.")
+    timestamps: Annotated[
+        Array[np.float64] | None,
+        ArraySpec(dtype="float64", shape=((None,),), dims=(("num_times",),)),
+    ] = Field(None, description="Sample times in seconds.")
     rate: float | None = Field(None, description="Sampling rate, a scalar.")
-    flags: (
-        Annotated[
-            Array[np.bool_],
-            ArraySpec(dtype="bool", shape=((None,),), dims=(("num_times",),)),
-        ]
-        | None
-    ) = Field(None, description="Per-sample flags.")
+    flags: Annotated[
+        Array[np.bool_] | None,
+        ArraySpec(dtype="bool", shape=((None,),), dims=(("num_times",),)),
+    ] = Field(None, description="Per-sample flags.")
 
 
 class VoltageSeriesData(SeriesData):
