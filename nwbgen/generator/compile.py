@@ -15,7 +15,7 @@ from linkml_runtime.linkml_model.meta import SchemaDefinition
 
 from .. import __version__
 from ..spec.catalog import NamespaceCatalog
-from ..spec.model import Namespace
+from ..spec.model import Namespace, version_key
 from .linkml import build_linkml, dtypes_schema
 from .naming import package_name
 from .render import format_all, render, render_module, render_version_init
@@ -139,7 +139,9 @@ def compile_sets(
             for name, data in linkml_files(schemas).items():
                 files[f"linkml/{name}"] = data
     assert catalog is not None, "no namespace set given"
-    ordered = [entries[key] for key in sorted(entries)]
+    ordered = [
+        entries[k] for k in sorted(entries, key=lambda k: (k[0], version_key(k[1])))
+    ]
     if vendored:
         for name in RUNTIME_MODULES:
             text = (

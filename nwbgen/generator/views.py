@@ -552,7 +552,7 @@ class ViewBuilder:
             if found is not None:
                 value = json.loads(found)
                 if slot.multivalued:
-                    return f"default_factory=lambda: {value!r}"
+                    return f"default_factory=lambda: np.asarray({value!r})"
                 return repr(value)
         return None
 
