@@ -62,7 +62,9 @@ class CompoundField:
 
 
 #: ``None`` means "any dtype" (the schema left it open)
-Dtype = Union[str, RefDtype, tuple[CompoundField, ...], None]  # noqa: UP007 (runtime alias, py3.10)
+Dtype = Union[
+    str, RefDtype, tuple[CompoundField, ...], None
+]  # noqa: UP007 (runtime alias, py3.10)
 
 #: one shape alternative: a size per axis, ``None`` for "any size"
 ShapeAlt = tuple[int | None, ...]
@@ -162,11 +164,7 @@ class SchemaFile:
 
     @property
     def module_name(self) -> str:
-        stem = self.source
-        for suffix in (".yaml", ".yml", ".json"):
-            if stem.endswith(suffix):
-                stem = stem[: -len(suffix)]
-        return stem
+        return source_stem(self.source)
 
 
 @dataclass(frozen=True)
@@ -193,6 +191,14 @@ class Namespace:
     @property
     def key(self) -> tuple[str, str]:
         return (self.name, self.version)
+
+
+def source_stem(source: str) -> str:
+    """``nwb.base.yaml`` -> ``nwb.base``: how caches name a schema source."""
+    for suffix in (".yaml", ".yml", ".json"):
+        if source.endswith(suffix):
+            return source[: -len(suffix)]
+    return source
 
 
 def version_key(version: str) -> tuple:

@@ -22,6 +22,7 @@ from .model import (
     RefDtype,
     SchemaFile,
     ShapeAlt,
+    source_stem,
 )
 
 _QUANTITY_WORDS = {
@@ -327,7 +328,4 @@ def _lookup_source(sources: Mapping[str, Any], source: str) -> Any:
     """Sources are cached without their extension (``nwb.base``) but named with it."""
     if source in sources:
         return sources[source]
-    for suffix in (".yaml", ".yml", ".json"):
-        if source.endswith(suffix) and source[: -len(suffix)] in sources:
-            return sources[source[: -len(suffix)]]
-    return None
+    return sources.get(source_stem(source))

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import SourceError, SpecError
-from .model import Namespace, version_key
+from .model import Namespace, source_stem, version_key
 from .parse import namespace_entries, parse_namespace
 
 #: namespace name -> version -> source name -> parsed document
@@ -191,19 +191,12 @@ def namespaces_from_yaml(path: str | Path) -> list[Namespace]:
                     raise SourceError(
                         f"{path}: namespace {entry['name']} names source {item['source']!r}, not found at {source_path}"
                     )
-                stem = _stem(str(item["source"]))
+                stem = source_stem(str(item["source"]))
                 sources[stem] = _load_yaml(source_path)
         version = str(entry.get("version") or "unversioned")
         raw = {"name": entry["name"], "version": version, "sources": sources}
         out.append(parse_namespace(entry, sources, str(path), raw=raw))
     return out
-
-
-def _stem(source: str) -> str:
-    for suffix in (".yaml", ".yml", ".json"):
-        if source.endswith(suffix):
-            return source[: -len(suffix)]
-    return source
 
 
 def is_hdf5(path: str | Path) -> bool:
@@ -261,14 +254,3 @@ def bundled_namespaces() -> list[Namespace]:
             )
         )
     return out
-
-
-def newest(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:
-    """The newest version of each namespace name."""
-    best: dict[str, Namespace] = {}
-    for ns in namespaces:
-        if ns.name not in best or version_key(ns.version) > version_key(
-            best[ns.name].version
-        ):
-            best[ns.name] = ns
-    return best
