@@ -57,8 +57,7 @@ def compile_cmd(
     SOURCE is an NWB/HDF5 file (its /specifications) or a *.namespace.yaml file.
     Includes not given resolve to the newest namespaces bundled with nwbgen.
     """
-    from ..generator.compile import compile_namespaces, inputs_digest
-    from ..generator.emit import check_package, up_to_date, write_package
+    from ..generator.emit import check_package, inputs_digest, up_to_date, write_package
     from ..spec.sources import bundled_manifest, bundled_namespaces, load_sources
 
     loud = sys.stderr.isatty()
@@ -91,6 +90,8 @@ def compile_cmd(
     if up_to_date(out, inputs):
         click.echo(f"{out} is up to date (compiled from these sources)")
         return
+    from ..generator.compile import compile_namespaces  # the heavy part: linkml, black
+
     result = compile_namespaces(
         given,
         fallback=bundled_namespaces(),

@@ -64,23 +64,6 @@ def compile_namespaces(
     )
 
 
-def inputs_digest(
-    namespaces: Iterable[Namespace], fallback: Iterable[tuple[str, str, str]], **options
-) -> str:
-    """What a compile depends on: the given specs, the bundle it may fall back on, the
-    options and nwbgen's version. Equal digests give equal output."""
-    from ..spec.sources import spec_sha256
-
-    given = sorted(
-        (ns.name, ns.version, spec_sha256(ns.raw["sources"] if ns.raw else {}))
-        for ns in namespaces
-    )
-    payload = json.dumps(
-        [__version__, given, sorted(fallback), options], sort_keys=True, default=str
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
 def compile_sets(
     sets: Sequence[Sequence[Namespace]],
     *,

@@ -7,10 +7,13 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..errors import NWBGenError
+from ..spec.model import Namespace
 
 MANIFEST = "manifest.json"
 
@@ -161,3 +164,20 @@ def check_package(files: dict[str, bytes], out: str | Path) -> Drift:
         if (out / rel).is_file():
             drift.extra.append(rel)
     return drift
+
+
+def inputs_digest(
+    namespaces: Iterable[Namespace], fallback: Iterable[tuple[str, str, str]], **options
+) -> str:
+    """What a compile depends on: the given specs, the bundle it may fall back on, the
+    options and nwbgen's version. Equal digests give equal output."""
+    from ..spec.sources import spec_sha256
+
+    given = sorted(
+        (ns.name, ns.version, spec_sha256(ns.raw["sources"] if ns.raw else {}))
+        for ns in namespaces
+    )
+    payload = json.dumps(
+        [__version__, given, sorted(fallback), options], sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

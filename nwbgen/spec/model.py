@@ -8,7 +8,7 @@ built by :mod:`nwbgen.spec.parse` from the dicts found in YAML files or in a fil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 #: canonical primitive dtypes; aliases are folded onto these by the parser
 PRIMITIVE_DTYPES = (
@@ -62,9 +62,7 @@ class CompoundField:
 
 
 #: ``None`` means "any dtype" (the schema left it open)
-Dtype = Union[
-    str, RefDtype, tuple[CompoundField, ...], None
-]  # noqa: UP007 (runtime alias, py3.10)
+Dtype = str | RefDtype | tuple[CompoundField, ...] | None
 
 #: one shape alternative: a size per axis, ``None`` for "any size"
 ShapeAlt = tuple[int | None, ...]
@@ -152,7 +150,7 @@ class Group:
     kind = "group"
 
 
-Spec = Union[Group, Dataset]  # noqa: UP007 (runtime alias, py3.10)
+Spec = Group | Dataset
 
 
 @dataclass(frozen=True)
