@@ -55,6 +55,13 @@ NP_SCALARS = {
 }
 
 
+NUMERIC_SCALARS = frozenset(
+    v
+    for k, v in NP_SCALARS.items()
+    if k not in ("bool", "text", "ascii", "isodatetime")
+)
+
+
 @dataclass(frozen=True, order=True)
 class ImportView:
     """``from {module} import {name} as {alias}``; sorted and grouped before rendering."""
@@ -502,6 +509,8 @@ class ViewBuilder:
             hint.startswith("Array[") and inherited == "Array[Any]"
         ):
             return True
+        if inherited == "Array[np.number]" and hint[6:-1] in NUMERIC_SCALARS:
+            return True  # Array is covariant and np.float32 is an np.number
         return (
             hint in self._classes
             and inherited in self._classes

@@ -143,7 +143,9 @@ def test_core_release_compiles(roots, core):
 def test_every_extension_compiles(roots):
     """All extensions in one compile: each resolves core and hdmf-common against the
     newest bundled releases, and extensions that include others find them."""
-    sources = sorted({src for folder in EXTENSIONS for src in _extension_sources(folder)})
+    sources = sorted(
+        {src for folder in EXTENSIONS for src in _extension_sources(folder)}
+    )
     if not sources:
         pytest.skip("no extensions in ../shared")
     result = compile_namespaces(load_sources(sources), fallback=bundled_namespaces())
@@ -159,7 +161,11 @@ def _spec_key(path: Path) -> str:
     from nwbgen.spec.sources import namespaces_from_h5, spec_sha256
 
     namespaces = namespaces_from_h5(path)
-    return json.dumps(sorted([ns.name, ns.version, spec_sha256(ns.raw["sources"])] for ns in namespaces))
+    return json.dumps(
+        sorted(
+            [ns.name, ns.version, spec_sha256(ns.raw["sources"])] for ns in namespaces
+        )
+    )
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -213,7 +219,9 @@ def test_outputs_import_typecheck_and_lint(roots, group):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     mypy_ini = roots / "mypy.ini"
-    mypy_ini.write_text("[mypy]\nplugins = pydantic.mypy\ncache_dir = .mypy_cache\n")
+    mypy_ini.write_text(
+        "[mypy]\nplugins = pydantic.mypy\nwarn_unused_ignores = True\ncache_dir = .mypy_cache\n"
+    )
     args = [sys.executable, "-m", "mypy", "--config-file", str(mypy_ini)]
     for package in packages:
         args += ["-p", package.name]

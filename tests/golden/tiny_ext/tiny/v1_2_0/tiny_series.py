@@ -53,7 +53,14 @@ class VoltageSeriesData(SeriesData):
     """Voltages."""
 
     name: str = Field("data")
-    value: Annotated[Array[np.float32], ArraySpec(dtype="float32", shape=((None,), (None, None)), dims=(("num_times",), ("num_times", "num_channels")))] = Field(...)  # type: ignore[assignment]
+    value: Annotated[
+        Array[np.float32],
+        ArraySpec(
+            dtype="float32",
+            shape=((None,), (None, None)),
+            dims=(("num_times",), ("num_times", "num_channels")),
+        ),
+    ] = Field(...)
     unit: Literal["volts"] = Field("volts", description="Fixed to volts.")
 
 
