@@ -486,6 +486,14 @@ class ViewBuilder:
             hint += " | None"
         return hint
 
+    def _simplified(self, union: str) -> set[str]:
+        members = set(union.split(" | "))
+        return {
+            m
+            for m in members
+            if not any(o != m and self._is_subclass(m, o) for o in members)
+        }
+
     def _is_subclass(self, child: str, parent: str) -> bool:
         while child:
             if child == parent:
@@ -511,6 +519,13 @@ class ViewBuilder:
             return True
         if inherited == "Array[np.number]" and hint[6:-1] in NUMERIC_SCALARS:
             return True  # Array is covariant and np.float32 is an np.number
+        prefix = "dict[str, "
+        if hint.startswith(prefix) and inherited.startswith(prefix):
+            # dict is invariant: the value unions must be the same once members that
+            # subclass another member are dropped (A | SubA is A)
+            return self._simplified(hint[len(prefix) : -1]) == self._simplified(
+                inherited[len(prefix) : -1]
+            )
         return (
             hint in self._classes
             and inherited in self._classes
