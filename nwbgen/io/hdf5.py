@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..spec.sources import read_specs_as_dicts
 from .graph import SKIP_PATTERN, filter_dependency_graph, hdf_dependency_graph
+from .provider import ModelProvider, cache_dir, make_provider
 from .references import (
     ReferenceIndex,
     find_references,
@@ -14,11 +15,14 @@ from .truncate import truncate_file
 
 __all__ = [
     "SKIP_PATTERN",
+    "ModelProvider",
     "ReferenceIndex",
+    "cache_dir",
     "filter_dependency_graph",
     "find_references",
     "get_references",
     "hdf_dependency_graph",
+    "make_provider",
     "read_specs_as_dicts",
     "resolve_hardlink",
     "truncate_file",

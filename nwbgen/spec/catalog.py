@@ -42,8 +42,8 @@ class NamespaceCatalog:
     def __init__(
         self, namespaces: Iterable[Namespace], fallback: Iterable[Namespace] = ()
     ):
-        given = _newest_by_name(namespaces)
-        self._fallback = {**_newest_by_name(fallback), **given}
+        given = newest_by_name(namespaces)
+        self._fallback = {**newest_by_name(fallback), **given}
         self.namespaces: dict[str, Namespace] = {}
         for name in sorted(given):
             self._add(given[name], via=None)
@@ -235,7 +235,7 @@ def _type_definitions(specs: Iterable[Spec]) -> Iterable[Spec]:
             yield from _type_definitions((*spec.datasets, *spec.groups))
 
 
-def _newest_by_name(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:
+def newest_by_name(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:
     best: dict[str, Namespace] = {}
     for ns in namespaces:
         if ns.name not in best or version_key(ns.version) > version_key(

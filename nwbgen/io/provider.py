@@ -1,0 +1,233 @@
+"""The model provider: the compiled models that match a file's namespaces.
+
+Each namespace is keyed by (name, version, sha256 of its spec). In order:
+
+1. the bundled :mod:`nwbgen.generated` package, when every namespace matches it;
+2. the user cache (``$NWBGEN_CACHE_DIR``, else the platform cache directory), where
+   an earlier call compiled the same namespaces;
+3. compile into the cache, then import. The compile writes a temporary directory
+   and renames it into place, so processes opening new files at once never see a
+   half-written package: the first rename wins and the others use its result.
+
+Only step 3 imports the compiler (linkml, jinja2, black, networkx).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .. import __version__
+from ..errors import SourceError
+from ..spec.catalog import newest_by_name
+from ..spec.model import Namespace, version_key
+from ..spec.sources import (
+    bundled_manifest,
+    is_hdf5,
+    namespaces_from_dicts,
+    read_specs_as_dicts,
+    spec_sha256,
+)
+
+CACHE_ENV = "NWBGEN_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where compiled models are cached: ``$NWBGEN_CACHE_DIR`` or the platform's."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+        return base / "nwbgen" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "nwbgen"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nwbgen"
+
+
+@dataclass
+class ModelProvider:
+    """Compiled models for one set of namespaces, imported and ready."""
+
+    #: namespace name -> its version package (``TYPES``, ``NAMESPACE``, classes)
+    packages: dict[str, ModuleType]
+    #: "bundled", "cache" or "compiled"
+    origin: str
+    #: the package root (``nwbgen.generated`` or a cache entry)
+    root: ModuleType
+    keys: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def types(self, namespace: str) -> dict[str, type]:
+        """neurodata_type -> model class of one namespace."""
+        try:
+            return dict(self.packages[namespace].TYPES)
+        except KeyError:
+            known = ", ".join(sorted(self.packages))
+            raise LookupError(
+                f"no namespace {namespace!r} here (have {known})"
+            ) from None
+
+    def model(self, namespace: str, neurodata_type: str) -> type:
+        """The model class of ``neurodata_type`` in ``namespace``."""
+        types = self.types(namespace)
+        if neurodata_type not in types:
+            raise LookupError(
+                f"namespace {namespace} {self.packages[namespace].VERSION} "
+                f"defines no type {neurodata_type!r}"
+            )
+        return types[neurodata_type]
+
+
+def make_provider(
+    source: Any, *, cache: str | Path | None = None, compile: bool = True
+) -> ModelProvider:
+    """The models for an NWB file (a path or an open ``h5py.File``) or namespaces.
+
+    ``compile=False`` only looks (bundle, cache) and raises if nothing matches.
+    """
+    namespaces = _namespaces_of(source)
+    chosen = newest_by_name(namespaces)
+    keys = sorted((ns.name, ns.version, _sha(ns)) for ns in chosen.values())
+    bundled = _from_bundle(keys)
+    if bundled is not None:
+        return bundled
+    root_dir = Path(cache) if cache is not None else cache_dir()
+    digest = hashlib.sha256(json.dumps([__version__, keys]).encode()).hexdigest()[:20]
+    entry = root_dir / f"models-{digest}"
+    origin = "cache"
+    if not (entry / "manifest.json").is_file():
+        if not compile:
+            raise LookupError(f"no compiled models for {_describe(keys)} in {root_dir}")
+        _compile_into(entry, list(chosen.values()))
+        origin = "compiled"
+    root = _import_root(entry, f"nwbgen_models_{digest}")
+    return _provider(root, keys, origin)
+
+
+def _namespaces_of(source: Any) -> list[Namespace]:
+    if isinstance(source, (list, tuple)) and all(
+        isinstance(n, Namespace) for n in source
+    ):
+        return list(source)
+    import h5py
+
+    if isinstance(source, h5py.File):
+        return _namespaces_of_file(source, source.filename)
+    path = Path(source)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    if not is_hdf5(path):
+        raise SourceError(f"{path}: not an HDF5 file")
+    with h5py.File(path, "r") as h5f:
+        return _namespaces_of_file(h5f, str(path))
+
+
+def _namespaces_of_file(h5f: Any, filename: str) -> list[Namespace]:
+    group = h5f.get("specifications")
+    if group is not None and len(group):
+        return namespaces_from_dicts(
+            read_specs_as_dicts(group), f"{filename}:/specifications"
+        )
+    return _bundled_for_version(h5f.attrs.get("nwb_version"), filename)
+
+
+def _bundled_for_version(raw_version: Any, filename: str) -> list[Namespace]:
+    """A file without /specifications: the bundled core its ``nwb_version`` names."""
+    if isinstance(raw_version, bytes):
+        raw_version = raw_version.decode("utf-8", "replace")
+    version = str(raw_version) if raw_version is not None else None
+    manifest = bundled_manifest()
+    entries = {(e["name"], e["version"]): e for e in manifest.get("namespaces", [])}
+    core = entries.get(("core", version)) if version else None
+    if core is None:
+        bundled = sorted((v for n, v in entries if n == "core"), key=version_key)
+        raise SourceError(
+            f"{filename}: has no /specifications and nwb_version {version!r} is not "
+            f"supported (bundled core versions: {', '.join(bundled)})"
+        )
+    warnings.warn(
+        f"{filename}: has no /specifications; using the bundled core {version}",
+        stacklevel=3,
+    )
+    from ..spec.sources import bundled_namespaces
+
+    wanted = {("core", version)} | {(i["name"], i["version"]) for i in core["includes"]}
+    return [ns for ns in bundled_namespaces() if ns.key in wanted]
+
+
+def _sha(ns: Namespace) -> str:
+    return spec_sha256(ns.raw["sources"] if ns.raw else {})
+
+
+def _describe(keys: list[tuple[str, str, str]]) -> str:
+    return ", ".join(f"{name} {version}" for name, version, _ in keys)
+
+
+def _from_bundle(keys: list[tuple[str, str, str]]) -> ModelProvider | None:
+    entries = {
+        (e["name"], e["version"], e["sha256"])
+        for e in bundled_manifest().get("namespaces", [])
+    }
+    if not keys or not all(key in entries for key in keys):
+        return None
+    return _provider(importlib.import_module("nwbgen.generated"), keys, "bundled")
+
+
+def _provider(
+    root: ModuleType, keys: list[tuple[str, str, str]], origin: str
+) -> ModelProvider:
+    packages = {name: root.load(name, version) for name, version, _ in keys}
+    return ModelProvider(packages=packages, origin=origin, root=root, keys=keys)
+
+
+def _compile_into(entry: Path, namespaces: list[Namespace]) -> None:
+    """Compile beside ``entry`` and rename into place; a concurrent winner is kept."""
+    from ..generator.compile import compile_namespaces
+
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    files = compile_namespaces(namespaces).files
+    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+    try:
+        for rel, data in files.items():
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        try:
+            os.rename(tmp, entry)
+        except OSError:
+            if not (entry / "manifest.json").is_file():
+                raise
+            # another process finished first: its package is identical
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _import_root(entry: Path, name: str) -> ModuleType:
+    """Import a cache entry as a package of its own name (nothing on sys.path)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, entry / "__init__.py", submodule_search_locations=[str(entry)]
+    )
+    if spec is None or spec.loader is None:
+        raise SourceError(f"{entry}: not an importable package")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
