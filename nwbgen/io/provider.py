@@ -19,9 +19,7 @@ import importlib
 import importlib.util
 import json
 import os
-import shutil
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,26 +190,17 @@ def _provider(
 
 
 def _compile_into(entry: Path, namespaces: list[Namespace]) -> None:
-    """Compile beside ``entry`` and rename into place; a concurrent winner is kept."""
+    """Compile into a new cache entry; when a concurrent process wins the rename, its
+    (identical) package is kept."""
     from ..generator.compile import compile_namespaces
+    from ..generator.emit import write_package
 
-    entry.parent.mkdir(parents=True, exist_ok=True)
     files = compile_namespaces(namespaces).files
-    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
     try:
-        for rel, data in files.items():
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        try:
-            os.rename(tmp, entry)
-        except OSError:
-            if not (entry / "manifest.json").is_file():
-                raise
-            # another process finished first: its package is identical
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        write_package(files, entry)  # built beside the entry, then renamed into place
+    except OSError:
+        if not (entry / "manifest.json").is_file():
+            raise
 
 
 def _import_root(entry: Path, name: str) -> ModuleType:
