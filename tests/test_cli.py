@@ -92,7 +92,10 @@ def test_inspect_lists_namespaces_and_bundle_status(tmp_path):
     assert rows[0] == ["namespace", "version", "sha256", "models"]
     status = {(r[0], r[1]): r[3] for r in rows[1:]}
     assert status[("core", "2.11.0")] == "bundled"
-    assert status[("hdmf-common", "1.10.0")] == "bundled (different spec)"
+    assert (
+        status[("hdmf-common", "1.10.0")]
+        == "not bundled (bundle has this version with another spec)"
+    )
 
 
 @pytest.mark.parametrize(

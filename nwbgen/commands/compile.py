@@ -134,7 +134,11 @@ def inspect_cmd(file: Path) -> None:
         status = (
             "bundled"
             if have == digest
-            else "bundled (different spec)" if have else "not bundled"
+            else (
+                "not bundled (bundle has this version with another spec)"
+                if have
+                else "not bundled"
+            )
         )
         rows.append((ns.name, ns.version, digest[:16], status))
     widths = [
