@@ -23,7 +23,7 @@ from .views import ViewBuilder, docstring
 
 #: what a compiled package needs installed (written to its manifest)
 REQUIRES = ("h5py", "numpy", "pydantic>=2.7")
-RUNTIME_MODULES = ("__init__.py", "arrays.py", "base.py")
+RUNTIME_MODULES = ("__init__.py", "arrays.py", "base.py", "h5read.py", "lazy.py")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import h5py
+import h5py  # type: ignore[import-untyped]
 import numpy as np
 from h5py import h5i, h5l, h5o, h5r, h5s
 
@@ -204,7 +204,7 @@ class Resolver:
         once the members are read; ``__init__`` validates into the same instance, so
         references taken in between stay valid.
         """
-        return self.put(obj, cls.__new__(cls))
+        return self.put(obj, object.__new__(cls))
 
     def get_or_build(self, obj: Any, build: Callable[[Any], Any] | None = None) -> Any:
         key = object_key(obj)
@@ -385,7 +385,7 @@ class ExternalLink:
         """The external link ``name`` of ``group`` as a value."""
         link = member_link(group, name)
         if not isinstance(link, ExternalLinkInfo):
-            raise ValueError(f"{_where(group)}/{name} is not an external link")
+            raise TypeError(f"{_where(group)}/{name} is not an external link")
         return cls(link.filename, link.path, group.file.filename)
 
     def candidates(self) -> list[str]:

@@ -18,10 +18,12 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import h5py
+import h5py  # type: ignore[import-untyped]
 import numpy as np
 from h5py import h5s, h5t
-from h5py._hl import selections  # the selection h5py itself reads with
+
+# the selection code h5py itself reads with
+from h5py._hl import selections  # type: ignore[import-untyped]
 
 #: a resolver callback: an h5py (region) reference in, the Python object out
 Resolve = Callable[[Any], Any]
@@ -87,7 +89,7 @@ def parse_isodatetime(text: Any) -> Any:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     tzinfo = None
     if zone in ("Z", "z"):
-        tzinfo = timezone.utc
+        tzinfo = timezone.utc  # noqa: UP017 (datetime.UTC is Python 3.11+)
     elif zone:
         digits = zone[1:].replace(":", "")
         offset = timedelta(
@@ -175,7 +177,7 @@ def _decode_compound(values: np.ndarray, kind: Any, resolve: Resolve | None) -> 
     decoded = {n: decode_values(values[n], kinds.get(n), resolve) for n in names}
     fields = []
     for name in names:
-        original = values.dtype.fields[name][0]
+        original = values.dtype[name]
         if decoded[name].dtype == object:
             fields.append((name, object, original.shape))
         else:
@@ -400,7 +402,7 @@ class LazyArray:
                 mspace = h5s.create_simple(selection.mshape)
                 self._dataset.id.read(mspace, selection.id, out, mtype=mtype)
             return out
-        except Exception:
+        except (OSError, TypeError, ValueError):  # selection h5py cannot read raw
             return None
 
 
@@ -409,10 +411,8 @@ def _object_ref_field(dtype: np.dtype) -> str | None:
     one object reference field, else ``None``."""
     if dtype.names is None:
         return "" if h5py.check_dtype(ref=dtype) is h5py.Reference else None
-    fields = [n for n in dtype.names if h5py.check_dtype(ref=dtype.fields[n][0])]
-    if len(fields) == 1 and h5py.check_dtype(ref=dtype.fields[fields[0]][0]) is (
-        h5py.Reference
-    ):
+    fields = [n for n in dtype.names if h5py.check_dtype(ref=dtype[n])]
+    if len(fields) == 1 and h5py.check_dtype(ref=dtype[fields[0]]) is (h5py.Reference):
         return fields[0]
     return None
 
