@@ -289,7 +289,9 @@ def _given(spec: Spec, key: str) -> bool:
 
 def merge_spec(base: Spec, own: Spec) -> Spec:
     """``own`` refining ``base``: keys ``own`` set win; members merge by name."""
-    keys = ["name", "default_name", "quantity", "inc_type", "linkable"]
+    # quantity is not inherited: an override that omits it means the default, 1
+    # (schema language; hdmf drops ``quantity: 1`` from cached specs for that reason)
+    keys = ["name", "default_name", "inc_type", "linkable"]
     if isinstance(base, Dataset) and isinstance(own, Dataset):
         keys += ["dtype", "shape", "value", "default_value"]
         if not _given(own, "shape"):
@@ -297,7 +299,6 @@ def merge_spec(base: Spec, own: Spec) -> Spec:
     inherited = {key: getattr(base, key) for key in keys if not _given(own, key)}
     if own.def_type is not None:
         inherited.pop("inc_type", None)
-        inherited.pop("quantity", None)
     if isinstance(base, Group) and isinstance(own, Group):
         return replace(
             own,

@@ -168,3 +168,31 @@ def test_nested_type_definitions_are_types():
     )
     catalog = NamespaceCatalog([ns])
     assert TypeRef("old", "Subject") in catalog.types
+
+
+def test_override_without_quantity_means_one():
+    # core's SpikeEventSeries re-specifies TimeSeries' optional timestamps without a
+    # quantity "because timestamps are required": the default, 1, applies
+    ns = _ns(
+        "q",
+        [
+            {
+                "neurodata_type_def": "Base",
+                "doc": "b",
+                "datasets": [
+                    {"name": "t", "dtype": "float64", "quantity": "?", "doc": "t"}
+                ],
+            },
+            {
+                "neurodata_type_def": "Strict",
+                "neurodata_type_inc": "Base",
+                "doc": "s",
+                "datasets": [{"name": "t", "doc": "now required"}],
+            },
+        ],
+    )
+    catalog = NamespaceCatalog([ns])
+    (t,) = catalog.rolled_down(TypeRef("q", "Strict")).datasets
+    assert t.quantity.min == 1 and t.dtype == "float64"
+    (base_t,) = catalog.rolled_down(TypeRef("q", "Base")).datasets
+    assert base_t.quantity.min == 0

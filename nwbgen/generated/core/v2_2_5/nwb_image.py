@@ -108,8 +108,8 @@ class OpticalSeries(ImageSeries):
     ] = Field(
         None, description="Width, height and depth of image, or imaged area, in meters."
     )
-    data: OpticalSeriesData | None = Field(
-        None, description="Images presented to subject, either grayscale or RGB"
+    data: OpticalSeriesData = Field(
+        ..., description="Images presented to subject, either grayscale or RGB"
     )
     orientation: str | None = Field(
         None,

@@ -120,8 +120,8 @@ class SpikeEventSeries(ElectricalSeries):
     __nwb_type__ = ("core", "SpikeEventSeries")
 
     data: SpikeEventSeriesData = Field(..., description="Spike waveforms.")
-    timestamps: SpikeEventSeriesTimestamps | None = Field(
-        None,
+    timestamps: SpikeEventSeriesTimestamps = Field(
+        ...,
         description="Timestamps for samples stored in data, in seconds, relative to the common experiment master-clock stored in NWBFile.timestamps_reference_time. Timestamps are required for the events. Unlike for TimeSeries, timestamps are required for SpikeEventSeries and are thus re-specified here.",
     )
 
