@@ -77,11 +77,18 @@ def test_inspect_lists_namespaces_and_bundle_status(tmp_path):
 
     bundled = {ns.key: ns for ns in bundled_namespaces()}
     path = tmp_path / "f.nwb"
+    keys = [
+        ("core", "2.11.0"),
+        ("hdmf-common", "1.10.0"),
+        ("hdmf-experimental", "0.6.0"),
+    ]
     with h5py.File(path, "w") as f:
-        for key in [("core", "2.11.0"), ("hdmf-common", "1.10.0")]:
+        for key in keys:
             sources = json.loads(json.dumps(bundled[key].raw["sources"]))
-            if key[0] == "hdmf-common":  # a spec that differs from the bundled one
+            if key[0] == "hdmf-common":  # respelled: the namespace's doc is no schema
                 sources["namespace"]["namespaces"][0]["doc"] += " (edited)"
+            if key[0] == "hdmf-experimental":  # changed: a type's doc is
+                sources["experimental"]["datasets"][0]["doc"] += " (edited)"
             for name, doc in sources.items():
                 f.create_dataset(
                     f"specifications/{key[0]}/{key[1]}/{name}", data=json.dumps(doc)
@@ -94,7 +101,10 @@ def test_inspect_lists_namespaces_and_bundle_status(tmp_path):
     assert status[("core", "2.11.0")] == "bundled"
     assert (
         status[("hdmf-common", "1.10.0")]
-        == "not bundled (bundle has this version with another spec)"
+        == "bundled (same schema, spelled differently)"
+    )
+    assert status[("hdmf-experimental", "0.6.0")] == (
+        "not bundled (bundle has this version with another schema)"
     )
 
 

@@ -121,37 +121,34 @@ def compile_cmd(
 @one_line_errors
 def inspect_cmd(file: Path) -> None:
     """List the namespaces cached in FILE, their spec hashes, and whether nwbgen bundles them."""
+    from ..spec.catalog import NamespaceCatalog
+    from ..spec.semantic import semantic_sha256
     from ..spec.sources import bundled_manifest, namespaces_from_h5, spec_sha256
 
     bundled = {
-        (e["name"], e["version"]): e["sha256"]
-        for e in bundled_manifest().get("namespaces", [])
+        (e["name"], e["version"]): e for e in bundled_manifest().get("namespaces", [])
     }
+    namespaces = namespaces_from_h5(file)
+    catalog = NamespaceCatalog(namespaces)
     rows = []
-    for ns in sorted(namespaces_from_h5(file), key=lambda n: (n.name, n.version)):
+    for ns in sorted(namespaces, key=lambda n: (n.name, n.version)):
         digest = spec_sha256(ns.raw["sources"])
-        have = bundled.get((ns.name, ns.version))
-        status = (
-            "bundled"
-            if have == digest
-            else (
-                "not bundled (bundle has this version with another spec)"
-                if have
-                else "not bundled"
-            )
-        )
+        entry = bundled.get((ns.name, ns.version))
+        if entry is None:
+            status = "not bundled"
+        elif entry["sha256"] == digest:
+            status = "bundled"
+        elif catalog.namespaces.get(ns.name) is ns and entry.get(
+            "semantic_sha256"
+        ) == semantic_sha256(catalog, ns.name):
+            status = "bundled (same schema, spelled differently)"
+        else:
+            status = "not bundled (bundle has this version with another schema)"
         rows.append((ns.name, ns.version, digest[:16], status))
-    widths = [
-        max(
-            len(str(r[i]))
-            for r in rows + [("namespace", "version", "sha256", "models")]
-        )
-        for i in range(4)
-    ]
-    for row in [("namespace", "version", "sha256", "models"), *rows]:
-        click.echo(
-            "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip()
-        )
+    header = ("namespace", "version", "sha256", "models")
+    widths = [max(len(str(r[i])) for r in [*rows, header]) for i in range(4)]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
 COMMANDS = [compile_cmd, inspect_cmd]

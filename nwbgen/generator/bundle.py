@@ -46,7 +46,7 @@ def compile_bundle(schemas: Path) -> CompileResult:
                 ]
             )
         )
-    return compile_sets(sets, runtime_import=RUNTIME_IMPORT)
+    return compile_sets(sets, runtime_import=RUNTIME_IMPORT, semantic_keys=True)
 
 
 def main(argv: list[str] | None = None) -> int:

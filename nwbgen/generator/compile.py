@@ -16,6 +16,7 @@ from linkml_runtime.linkml_model.meta import SchemaDefinition
 from .. import __version__
 from ..spec.catalog import NamespaceCatalog
 from ..spec.model import Namespace, version_key
+from ..spec.semantic import semantic_sha256
 from .linkml import build_linkml, dtypes_schema
 from .naming import package_name
 from .render import format_all, render, render_module, render_version_init
@@ -74,9 +75,14 @@ def compile_sets(
     format: bool = True,
     progress: Callable[[str], None] = lambda message: None,
     inputs: str = "",
+    semantic_keys: bool = False,
 ) -> CompileResult:
     """Several namespace sets (core 2.7.0 with its hdmf-common, core 2.11.0 with its
-    own, ...) compiled side by side into one package."""
+    own, ...) compiled side by side into one package.
+
+    ``semantic_keys`` also records each namespace's :func:`semantic_sha256` in the
+    manifest (the bundle does, so that files spelling its specs differently match).
+    """
     fallback = list(fallback)
     vendored = runtime_import is None
     sources: dict[str, str] = {}  # python files, formatted together at the end
@@ -112,6 +118,11 @@ def compile_sets(
                 "version": package.version,
                 "package": base,
                 "sha256": package.sha256,
+                **(
+                    {"semantic_sha256": semantic_sha256(catalog, ns_name)}
+                    if semantic_keys
+                    else {}
+                ),
                 "includes": [
                     {"name": inc, "version": catalog.namespaces[inc].version}
                     for inc in catalog.includes[ns_name]

@@ -97,7 +97,7 @@ def make_provider(
     namespaces = _namespaces_of(source)
     chosen = newest_by_name(namespaces)
     keys = sorted((ns.name, ns.version, _sha(ns)) for ns in chosen.values())
-    bundled = _from_bundle(keys)
+    bundled = _from_bundle(keys) or _from_bundle_by_meaning(list(chosen.values()))
     if bundled is not None:
         return bundled
     root_dir = Path(cache) if cache is not None else cache_dir()
@@ -179,6 +179,30 @@ def _from_bundle(keys: list[tuple[str, str, str]]) -> ModelProvider | None:
     }
     if not keys or not all(key in entries for key in keys):
         return None
+    return _provider(importlib.import_module("nwbgen.generated"), keys, "bundled")
+
+
+def _from_bundle_by_meaning(namespaces: list[Namespace]) -> ModelProvider | None:
+    """The bundle, when the file spells the same schemas differently (hdmf's caching
+    rewrites every spec it stores, so pynwb-written files never match byte for byte)."""
+    bundle = {
+        (e["name"], e["version"]): e for e in bundled_manifest().get("namespaces", [])
+    }
+    if not namespaces or any((ns.name, ns.version) not in bundle for ns in namespaces):
+        return None
+    from ..errors import NWBGenError
+    from ..spec.catalog import NamespaceCatalog
+    from ..spec.semantic import semantic_sha256
+
+    try:
+        catalog = NamespaceCatalog(namespaces)
+        meaning = {ns.name: semantic_sha256(catalog, ns.name) for ns in namespaces}
+    except NWBGenError:
+        return None  # a spec the catalog rejects compiles (and reports) the slow way
+    entries = [bundle[(ns.name, ns.version)] for ns in namespaces]
+    if any(e.get("semantic_sha256") != meaning[e["name"]] for e in entries):
+        return None
+    keys = sorted((e["name"], e["version"], e["sha256"]) for e in entries)
     return _provider(importlib.import_module("nwbgen.generated"), keys, "bundled")
 
 

@@ -143,3 +143,15 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert cache_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv(CACHE_ENV)
     assert cache_dir().name == "nwbgen"
+
+
+def test_pynwb_written_file_uses_the_bundle(tmp_path):
+    # pynwb caches its specs respelled by hdmf; the schema is the released one
+    from ..conftest import REPO
+
+    provider = make_provider(
+        REPO / "examples" / "ecephys.nwb", cache=tmp_path / "cache"
+    )
+    assert provider.origin == "bundled"
+    assert provider.packages["core"].__name__ == "nwbgen.generated.core.v2_11_0"
+    assert not (tmp_path / "cache").exists()
