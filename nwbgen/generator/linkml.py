@@ -107,12 +107,10 @@ class LinkMLBuilder:
 
     def __init__(self, catalog: NamespaceCatalog):
         self.catalog = catalog
-        self.classes: dict[str, dict[str, ClassDefinition]] = (
-            {}
-        )  # namespace -> name -> class
-        self._all: dict[str, ClassDefinition] = (
-            {}
-        )  # LinkML name -> class, every namespace
+        # namespace -> LinkML name -> class
+        self.classes: dict[str, dict[str, ClassDefinition]] = {}
+        # LinkML name -> class, every namespace
+        self._all: dict[str, ClassDefinition] = {}
         # nested class -> its full (merged) spec
         self._member_specs: dict[str, Spec] = {}
         # LinkML names are unique across the catalog; a Python name two namespaces
