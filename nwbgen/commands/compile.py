@@ -121,30 +121,26 @@ def compile_cmd(
 @one_line_errors
 def inspect_cmd(file: Path) -> None:
     """List the namespaces cached in FILE, their spec hashes, and whether nwbgen bundles them."""
-    from ..spec.catalog import NamespaceCatalog
-    from ..spec.semantic import semantic_sha256
-    from ..spec.sources import bundled_manifest, namespaces_from_h5, spec_sha256
+    from ..io.provider import ABSENT, EXACT, OTHER_SCHEMA, SAME_SCHEMA, bundle_matches
+    from ..spec.sources import namespaces_from_h5, spec_sha256
 
-    bundled = {
-        (e["name"], e["version"]): e for e in bundled_manifest().get("namespaces", [])
+    status = {
+        EXACT: "bundled",
+        SAME_SCHEMA: "bundled (same schema, spelled differently)",
+        OTHER_SCHEMA: "not bundled (bundle has this version with another schema)",
+        ABSENT: "not bundled",
     }
-    namespaces = namespaces_from_h5(file)
-    catalog = NamespaceCatalog(namespaces)
-    rows = []
-    for ns in sorted(namespaces, key=lambda n: (n.name, n.version)):
-        digest = spec_sha256(ns.raw["sources"])
-        entry = bundled.get((ns.name, ns.version))
-        if entry is None:
-            status = "not bundled"
-        elif entry["sha256"] == digest:
-            status = "bundled"
-        elif catalog.namespaces.get(ns.name) is ns and entry.get(
-            "semantic_sha256"
-        ) == semantic_sha256(catalog, ns.name):
-            status = "bundled (same schema, spelled differently)"
-        else:
-            status = "not bundled (bundle has this version with another schema)"
-        rows.append((ns.name, ns.version, digest[:16], status))
+    namespaces = sorted(namespaces_from_h5(file), key=lambda n: (n.name, n.version))
+    matches = bundle_matches(namespaces)
+    rows = [
+        (
+            ns.name,
+            ns.version,
+            spec_sha256(ns.raw["sources"])[:16],
+            status[matches[ns.key]],
+        )
+        for ns in namespaces
+    ]
     header = ("namespace", "version", "sha256", "models")
     widths = [max(len(str(r[i])) for r in [*rows, header]) for i in range(4)]
     for row in [header, *rows]:

@@ -97,7 +97,7 @@ def make_provider(
     namespaces = _namespaces_of(source)
     chosen = newest_by_name(namespaces)
     keys = sorted((ns.name, ns.version, _sha(ns)) for ns in chosen.values())
-    bundled = _from_bundle(keys) or _from_bundle_by_meaning(list(chosen.values()))
+    bundled = _from_bundle(list(chosen.values()))
     if bundled is not None:
         return bundled
     root_dir = Path(cache) if cache is not None else cache_dir()
@@ -172,37 +172,63 @@ def _describe(keys: list[tuple[str, str, str]]) -> str:
     return ", ".join(f"{name} {version}" for name, version, _ in keys)
 
 
-def _from_bundle(keys: list[tuple[str, str, str]]) -> ModelProvider | None:
-    entries = {
-        (e["name"], e["version"], e["sha256"])
-        for e in bundled_manifest().get("namespaces", [])
-    }
-    if not keys or not all(key in entries for key in keys):
-        return None
-    return _provider(importlib.import_module("nwbgen.generated"), keys, "bundled")
+EXACT, SAME_SCHEMA, OTHER_SCHEMA, ABSENT = (
+    "exact",
+    "same schema",
+    "other schema",
+    "absent",
+)
 
 
-def _from_bundle_by_meaning(namespaces: list[Namespace]) -> ModelProvider | None:
-    """The bundle, when the file spells the same schemas differently (hdmf's caching
-    rewrites every spec it stores, so pynwb-written files never match byte for byte)."""
+def bundle_matches(
+    namespaces: list[Namespace], *, all_or_nothing: bool = False
+) -> dict[tuple[str, str], str]:
+    """How each namespace matches the bundle: byte for byte (``EXACT``), by meaning
+    (``SAME_SCHEMA``: hdmf's caching respells every spec it stores, so pynwb-written
+    files never match byte for byte), ``OTHER_SCHEMA`` or ``ABSENT``.
+
+    ``all_or_nothing`` stops before the (slower) semantic hashing when some
+    namespace is not bundled at all, since the bundle cannot serve the set then.
+    """
     bundle = {
         (e["name"], e["version"]): e for e in bundled_manifest().get("namespaces", [])
     }
-    if not namespaces or any((ns.name, ns.version) not in bundle for ns in namespaces):
-        return None
+    out: dict[tuple[str, str], str] = {}
+    for ns in namespaces:
+        entry = bundle.get(ns.key)
+        out[ns.key] = (
+            ABSENT
+            if entry is None
+            else EXACT if entry["sha256"] == _sha(ns) else OTHER_SCHEMA
+        )
+    pending = [ns for ns in namespaces if out[ns.key] == OTHER_SCHEMA]
+    if not pending or (all_or_nothing and ABSENT in out.values()):
+        return out
     from ..errors import NWBGenError
     from ..spec.catalog import NamespaceCatalog
     from ..spec.semantic import semantic_sha256
 
     try:
         catalog = NamespaceCatalog(namespaces)
-        meaning = {ns.name: semantic_sha256(catalog, ns.name) for ns in namespaces}
     except NWBGenError:
-        return None  # a spec the catalog rejects compiles (and reports) the slow way
-    entries = [bundle[(ns.name, ns.version)] for ns in namespaces]
-    if any(e.get("semantic_sha256") != meaning[e["name"]] for e in entries):
+        return out  # a spec the catalog rejects compiles (and reports) the slow way
+    for ns in pending:
+        chosen = catalog.namespaces.get(ns.name) is ns
+        if chosen and bundle[ns.key].get("semantic_sha256") == semantic_sha256(
+            catalog, ns.name
+        ):
+            out[ns.key] = SAME_SCHEMA
+    return out
+
+
+def _from_bundle(namespaces: list[Namespace]) -> ModelProvider | None:
+    matches = bundle_matches(namespaces, all_or_nothing=True)
+    if not matches or any(m not in (EXACT, SAME_SCHEMA) for m in matches.values()):
         return None
-    keys = sorted((e["name"], e["version"], e["sha256"]) for e in entries)
+    by_key = {
+        (e["name"], e["version"]): e for e in bundled_manifest().get("namespaces", [])
+    }
+    keys = sorted((n, v, by_key[(n, v)]["sha256"]) for n, v in matches)
     return _provider(importlib.import_module("nwbgen.generated"), keys, "bundled")
 
 
