@@ -169,21 +169,6 @@ class NamespaceCatalog:
     def types_of(self, ns_name: str) -> list[TypeDef]:
         return list(self._by_ns[ns_name].values())
 
-    def ancestors(self, ref: TypeRef) -> list[TypeDef]:
-        """Parent, grandparent, ... of a type (nearest first)."""
-        out = []
-        current = self.types[ref].parent
-        while current is not None:
-            out.append(self.types[current])
-            current = self.types[current].parent
-        return out
-
-    def is_subtype(self, ref: TypeRef, base: TypeRef) -> bool:
-        return ref == base or any(a.ref == base for a in self.ancestors(ref))
-
-    def subtypes(self, base: TypeRef) -> list[TypeRef]:
-        return [ref for ref in self.types if self.is_subtype(ref, base)]
-
     def class_order(self, ns_name: str) -> list[TypeDef]:
         """The types of a namespace, every parent before its children, schema order otherwise."""
         import networkx as nx

@@ -79,10 +79,6 @@ class Quantity:
     def optional(self) -> bool:
         return self.min == 0
 
-    @property
-    def many(self) -> bool:
-        return self.max is None or self.max > 1
-
     def __str__(self) -> str:
         table = {(1, 1): "1", (0, 1): "?", (0, None): "*", (1, None): "+"}
         return table.get((self.min, self.max), str(self.min))
