@@ -19,12 +19,27 @@ from ..spec.model import Namespace, version_key
 from ..spec.semantic import semantic_sha256
 from .linkml import build_linkml, dtypes_schema
 from .naming import package_name
-from .render import format_all, render, render_module, render_version_init
+from .readers import build_reader_module
+from .render import (
+    format_all,
+    render,
+    render_module,
+    render_reader,
+    render_version_init,
+)
 from .views import ViewBuilder, docstring
 
 #: what a compiled package needs installed (written to its manifest)
 REQUIRES = ("h5py", "numpy", "pydantic>=2.7")
-RUNTIME_MODULES = ("__init__.py", "arrays.py", "base.py", "h5read.py", "lazy.py")
+
+
+def runtime_modules() -> list[str]:
+    """The runtime modules a compiled package vendors: all of ``nwbgen.runtime``."""
+    return sorted(
+        p.name
+        for p in resources.files("nwbgen.runtime").iterdir()
+        if p.name.endswith(".py")
+    )
 
 
 @dataclass
@@ -109,6 +124,9 @@ def compile_sets(
             for module in package.modules:
                 sources[f"{base}/{module.name}.py"] = render_module(module)
             sources[f"{base}/__init__.py"] = render_version_init(package)
+            sources[f"{base}/_reader.py"] = render_reader(
+                build_reader_module(builder, ns_name)
+            )
             files[f"{base}/_spec.json"] = _spec_json(ns)
             files.setdefault(
                 f"{package_name(ns_name)}/__init__.py", _namespace_init(ns_name)
@@ -137,7 +155,7 @@ def compile_sets(
         entries[k] for k in sorted(entries, key=lambda k: (k[0], version_key(k[1])))
     ]
     if vendored:
-        for name in RUNTIME_MODULES:
+        for name in runtime_modules():
             text = (
                 resources.files("nwbgen.runtime")
                 .joinpath(name)

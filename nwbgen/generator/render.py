@@ -8,6 +8,7 @@ from typing import Any
 import black
 import jinja2
 
+from .readers import ReaderModuleView
 from .views import ModuleView, VersionPackageView
 
 BLACK_MODE = black.Mode(
@@ -83,3 +84,7 @@ def render_module(module: ModuleView) -> str:
 
 def render_version_init(package: VersionPackageView) -> str:
     return render("version_init.py.j2", package=package)
+
+
+def render_reader(module: ReaderModuleView) -> str:
+    return render("reader.py.j2", module=module)

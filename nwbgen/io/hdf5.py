@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..spec.sources import read_specs_as_dicts
 from .graph import SKIP_PATTERN, filter_dependency_graph, hdf_dependency_graph
+from .hdf5io import HDF5IO, SchemaWarning
 from .provider import ModelProvider, cache_dir, make_provider
 from .references import (
     ReferenceIndex,
@@ -14,9 +15,11 @@ from .references import (
 from .truncate import truncate_file
 
 __all__ = [
+    "HDF5IO",
     "SKIP_PATTERN",
     "ModelProvider",
     "ReferenceIndex",
+    "SchemaWarning",
     "cache_dir",
     "filter_dependency_graph",
     "find_references",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import h5py  # type: ignore[import-untyped]
 import numpy as np
@@ -26,6 +26,7 @@ from .lazy import HDF5ReadError, LazyArray, base_kind, decode_values
 __all__ = [
     "DanglingLinkError",
     "DanglingReferenceError",
+    "Dereferencer",
     "ExternalLink",
     "ExternalLinkInfo",
     "ReferenceCycleError",
@@ -55,6 +56,20 @@ class DanglingLinkError(HDF5ReadError):
 
 class ReferenceCycleError(HDF5ReadError):
     """An object reached again while it is being built, with no placeholder."""
+
+
+class Dereferencer(Protocol):
+    """What resolves references while reading: a :class:`Resolver`, or a read
+    context that builds models through generated readers."""
+
+    def deref(
+        self,
+        ref: Any,
+        from_obj: Any,
+        *,
+        build: Callable[[Any], Any] | None = None,
+        where: str | None = None,
+    ) -> Any: ...
 
 
 # --- values ----------------------------------------------------------------
@@ -105,7 +120,7 @@ def read_attribute(
     *,
     scalar: bool | None = None,
     default: Any = None,
-    resolver: Resolver | None = None,
+    resolver: Dereferencer | None = None,
 ) -> Any:
     """Attribute ``name`` of ``obj`` decoded (see :func:`decode_attribute`), or
     ``default`` when absent. References resolve through ``resolver`` if given."""
@@ -128,7 +143,7 @@ def read_dataset(
     kind: Any = None,
     *,
     scalar: bool | None = None,
-    resolver: Resolver | None = None,
+    resolver: Dereferencer | None = None,
 ) -> Any:
     """A dataset's value: decoded now when the schema says scalar (and the stored
     value has at most one element), else a :class:`LazyArray` that reads nothing."""
@@ -466,7 +481,7 @@ def unknown_members(
     known_attrs: Iterable[str] = (),
     known_members: Iterable[str] = (),
     *,
-    resolver: Resolver | None = None,
+    resolver: Dereferencer | None = None,
 ) -> UnknownMembers:
     """The attributes, datasets, groups and links of ``obj`` not in the known names.
 

@@ -2,6 +2,8 @@
 # Do not edit: recompile with `nwbgen compile`.
 """NWB core 2.2.5: NWB namespace"""
 
+from typing import Any
+
 from .nwb_base import (
     Image,
     Images,
@@ -403,3 +405,10 @@ __all__ = [
     "VoltageClampStimulusSeries",
     "VoltageClampStimulusSeriesData",
 ]
+
+
+def readers() -> dict[type, Any]:
+    """Model class -> generated reader function (imported on first use)."""
+    from ._reader import READERS
+
+    return READERS

@@ -2,6 +2,8 @@
 # Do not edit: recompile with `nwbgen compile`.
 """HDMF Common 1.8.0: Common data structures provided by HDMF"""
 
+from typing import Any
+
 from .base import Container, Data, SimpleMultiContainer
 from .sparse import CSRMatrix
 from .table import (
@@ -43,3 +45,10 @@ __all__ = [
     "VectorData",
     "VectorIndex",
 ]
+
+
+def readers() -> dict[type, Any]:
+    """Model class -> generated reader function (imported on first use)."""
+    from ._reader import READERS
+
+    return READERS

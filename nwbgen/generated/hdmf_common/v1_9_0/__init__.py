@@ -2,6 +2,8 @@
 # Do not edit: recompile with `nwbgen compile`.
 """HDMF Common 1.9.0: Common data structures provided by HDMF"""
 
+from typing import Any
+
 from .base import Container, Data, SimpleMultiContainer
 from .resources import (
     HERD,
@@ -67,3 +69,10 @@ __all__ = [
     "VectorData",
     "VectorIndex",
 ]
+
+
+def readers() -> dict[type, Any]:
+    """Model class -> generated reader function (imported on first use)."""
+    from ._reader import READERS
+
+    return READERS

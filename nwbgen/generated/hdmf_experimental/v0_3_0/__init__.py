@@ -2,6 +2,8 @@
 # Do not edit: recompile with `nwbgen compile`.
 """HDMF Experimental 0.3.0: Experimental data structures provided by HDMF. These are not guaranteed to be available in the future."""
 
+from typing import Any
+
 from .experimental import EnumData
 from .resources import (
     ExternalResources,
@@ -31,3 +33,10 @@ __all__ = [
     "ExternalResourcesObjectKeys",
     "ExternalResourcesObjects",
 ]
+
+
+def readers() -> dict[type, Any]:
+    """Model class -> generated reader function (imported on first use)."""
+    from ._reader import READERS
+
+    return READERS

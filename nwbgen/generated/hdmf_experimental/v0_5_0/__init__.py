@@ -2,6 +2,8 @@
 # Do not edit: recompile with `nwbgen compile`.
 """HDMF Experimental 0.5.0: Experimental data structures provided by HDMF. These are not guaranteed to be available in the future."""
 
+from typing import Any
+
 from .experimental import EnumData
 from .resources import (
     HERD,
@@ -33,3 +35,10 @@ __all__ = [
     "HERDObjectKeys",
     "HERDObjects",
 ]
+
+
+def readers() -> dict[type, Any]:
+    """Model class -> generated reader function (imported on first use)."""
+    from ._reader import READERS
+
+    return READERS

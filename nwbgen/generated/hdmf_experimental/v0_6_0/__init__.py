@@ -2,6 +2,8 @@
 # Do not edit: recompile with `nwbgen compile`.
 """HDMF Experimental 0.6.0: Experimental data structures provided by HDMF. These are not guaranteed to be available in the future."""
 
+from typing import Any
+
 from .experimental import EnumData
 
 NAMESPACE = "hdmf-experimental"
@@ -16,3 +18,10 @@ TYPES: dict[str, type] = {
 __all__ = [
     "EnumData",
 ]
+
+
+def readers() -> dict[type, Any]:
+    """Model class -> generated reader function (imported on first use)."""
+    from ._reader import READERS
+
+    return READERS

@@ -1,0 +1,149 @@
+"""``HDF5IO``: open an NWB file, find its models, read it through generated readers."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import h5py
+
+from ..errors import SourceError
+from ..runtime.h5read import close_external_files
+from ..runtime.lazy import HDF5ReadError
+from ..runtime.reader import ReadContext, Violation, merge_registries
+from .provider import ModelProvider, make_provider
+
+#: violations listed in a lenient read's warning (all are in ``HDF5IO.violations``)
+WARN_LIMIT = 10
+
+
+class SchemaWarning(UserWarning):
+    """A lenient read found objects that break their schema."""
+
+
+class HDF5IO:
+    """An NWB file opened for reading with the models of its own specifications.
+
+    ``read()`` returns the typed ``NWBFile``; ``read("/acquisition/x")`` the model at
+    one HDF5 path (a dict of models for an untyped group, the values for an untyped
+    dataset), reading only that subtree and what it refers to. Arrays stay in the
+    file until used, so the file must stay open while they are: use ``with``.
+
+    Lenient by default: an object that breaks its schema is read anyway, each
+    violation is kept in :attr:`violations` and summarised in one warning;
+    ``strict=True`` raises :class:`~nwbgen.runtime.reader.SchemaViolationError`
+    listing them all instead.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        mode: str = "r",
+        *,
+        strict: bool = False,
+        cache: str | Path | None = None,
+        provider: ModelProvider | None = None,
+    ) -> None:
+        if mode != "r":
+            raise ValueError(f"HDF5IO mode {mode!r}: only 'r' (reading) is supported")
+        self.path = os.fspath(path)
+        self.mode = mode
+        self.strict = strict
+        self.violations: list[Violation] = []
+        self._file = _open(self.path)
+        try:
+            self.provider = provider or make_provider(self._file, cache=cache)
+        except BaseException:
+            self._file.close()
+            raise
+        self._types, self._readers = merge_registries(self.provider.packages.values())
+        self._ctx: ReadContext | None = None
+
+    # -- context manager -----------------------------------------------------------
+    def __enter__(self) -> HDF5IO:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (and files external links opened); lazy arrays read from
+        it raise :class:`~nwbgen.runtime.lazy.ClosedFileError` from now on."""
+        if self._file.id.valid:
+            self._file.close()
+        close_external_files()
+
+    @property
+    def file(self) -> h5py.File:
+        return self._file
+
+    # -- reading ---------------------------------------------------------------------
+    def read(self, path: str = "/") -> Any:
+        """The model of the object at ``path`` (the root ``NWBFile`` by default).
+
+        Models are shared between reads of one ``HDF5IO``: reading a path twice, or
+        a path inside something already read, gives the same Python object.
+        """
+        if not self._file.id.valid:
+            raise HDF5ReadError(f"{self.path}: the file is closed")
+        try:
+            obj = self._file[path]
+        except KeyError:
+            raise KeyError(f"{self.path}: no object at {path!r}") from None
+        ctx = self._context()
+        before = len(ctx.violations)
+        if isinstance(obj, h5py.Group) and not _typed(obj):
+            model: Any = {
+                name: ctx.read(member)
+                for name, member in obj.items()
+                if member is not None and _typed(member)
+            }
+        elif isinstance(obj, h5py.Dataset) and not _typed(obj):
+            from ..runtime.h5read import read_dataset
+
+            model = read_dataset(obj)
+        else:
+            model = ctx.read(obj)
+        found = ctx.violations[before:]
+        self.violations.extend(found)
+        if found:
+            if self.strict:
+                ctx.check(self.path)
+            _warn(self.path, found)
+        return model
+
+    def _context(self) -> ReadContext:
+        if self._ctx is None:
+            self._ctx = ReadContext(self._types, self._readers, strict=self.strict)
+        return self._ctx
+
+
+def _open(path: str) -> h5py.File:
+    if not os.path.exists(path):
+        raise SourceError(f"{path}: no such file")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        reason = str(exc).split("(", 1)[-1].rstrip(")") if "(" in str(exc) else exc
+        raise SourceError(f"{path}: not a readable HDF5 file ({reason})") from None
+
+
+def _typed(obj: Any) -> bool:
+    attrs = obj.attrs
+    return "neurodata_type" in attrs or "data_type" in attrs
+
+
+def _warn(path: str, violations: list[Violation]) -> None:
+    shown = "\n".join(f"  {v}" for v in violations[:WARN_LIMIT])
+    more = len(violations) - WARN_LIMIT
+    tail = f"\n  ... and {more} more (see HDF5IO.violations)" if more > 0 else ""
+    warnings.warn(
+        f"{path}: {len(violations)} schema violation(s), read anyway:\n{shown}{tail}",
+        SchemaWarning,
+        stacklevel=3,
+    )
+
+
+__all__ = ["HDF5IO", "SchemaWarning"]

@@ -1,0 +1,560 @@
+"""What generated ``_reader`` modules run on: one read of one file.
+
+A generated reader function knows its type's members and their dtypes; it asks a
+:class:`Frame` (one per HDF5 object) for each member by name, and the frame does the
+HDF5 work: attributes read once per object, members listed once per group, models
+built once per HDF5 object (hard links, references and links share them), and what
+the schema does not name kept on the model's :class:`Source`.
+
+Schema violations never stop a read: each is collected as a :class:`Violation` with
+its HDF5 path; :class:`ReadContext` in strict mode raises them together at the end.
+
+Imports only numpy, h5py, pydantic and the standard library (vendored into compiled
+packages) and never generated code: readers register themselves with the context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import h5py  # type: ignore[import-untyped]
+from h5py import h5g, h5l, h5o
+from pydantic import ValidationError
+
+from .h5read import (
+    DanglingLinkError,
+    ExternalLink,
+    ExternalLinkInfo,
+    SoftLinkInfo,
+    UnknownMembers,
+    decode_attribute,
+    object_key,
+    read_dataset,
+)
+from .lazy import HDF5ReadError
+
+__all__ = [
+    "Frame",
+    "ReadContext",
+    "Reader",
+    "SchemaViolationError",
+    "Source",
+    "UnknownTypeError",
+    "Violation",
+    "source_of",
+]
+
+#: a generated reader: (context, HDF5 object, its attributes) -> model
+Reader = Callable[["ReadContext", Any, dict[str, Any]], Any]
+
+#: attributes every typed object carries; the writer writes them again
+TYPE_ATTRIBUTES = frozenset({"neurodata_type", "data_type", "namespace", "object_id"})
+
+
+class SchemaViolationError(HDF5ReadError):
+    """A strict read found objects that break their schema; lists every one."""
+
+    def __init__(self, filename: str, violations: list[Violation]) -> None:
+        self.violations = violations
+        lines = "\n".join(f"  {v}" for v in violations)
+        super().__init__(f"{filename}: {len(violations)} schema violation(s):\n{lines}")
+
+
+class UnknownTypeError(HDF5ReadError):
+    """An object names a neurodata type no loaded namespace defines."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way an object breaks its schema, at one HDF5 path."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class Source:
+    """Where a model was read from, and what its object held beyond the schema.
+
+    Kept on the model (see :func:`source_of`) so that a later write can put every
+    attribute, member and link back as it was.
+    """
+
+    filename: str
+    path: str
+    object_id: str | None = None
+    #: attributes, datasets, groups and links the schema does not name
+    unknown: UnknownMembers = field(default_factory=UnknownMembers)
+    #: typed members the schema has no place for, read as models
+    extra_children: dict[str, Any] = field(default_factory=dict)
+    #: members stored as soft or external links: HDF5 name -> the link as stored
+    links: dict[str, SoftLinkInfo | ExternalLinkInfo] = field(default_factory=dict)
+    #: attributes of untyped member datasets the schema gives no class: name -> attrs
+    member_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def source_of(model: Any) -> Source | None:
+    """The :class:`Source` of a model read from a file; ``None`` for one built in
+    Python."""
+    private = getattr(model, "__pydantic_private__", None) or {}
+    return private.get("_h5")
+
+
+class ReadContext:
+    """One read: the readers of every loaded namespace, the models built so far (by
+    HDF5 object identity) and the violations found."""
+
+    def __init__(
+        self,
+        types: dict[tuple[str, str], type],
+        readers: dict[type, Reader],
+        *,
+        strict: bool = False,
+        validate: bool = True,
+    ) -> None:
+        #: (namespace, neurodata_type) -> model class
+        self.types = types
+        #: model class (typed or nested member class) -> its generated reader
+        self.readers = readers
+        self.strict = strict
+        self.validate = validate
+        self.violations: list[Violation] = []
+        self._models: dict[tuple[int, int], Any] = {}
+        self._upgrading: set[tuple[int, int]] = set()
+        self._by_name: dict[str, list[type]] = {}
+        for (_, type_name), cls in types.items():
+            self._by_name.setdefault(type_name, []).append(cls)
+
+    # -- entry points -------------------------------------------------------------
+    def read(self, h5obj: Any, expected: type | None = None) -> Any:
+        """The model of any HDF5 object: typed objects by their type, else as
+        ``expected`` (a model class) says."""
+        return self.build(h5obj, expected)
+
+    def violation(self, path: str, message: str) -> None:
+        self.violations.append(Violation(path, message))
+
+    def check(self, filename: str) -> None:
+        """Raise the collected violations in strict mode."""
+        if self.strict and self.violations:
+            raise SchemaViolationError(filename, self.violations)
+
+    # -- dispatch -----------------------------------------------------------------
+    def build(self, h5obj: Any, expected: type | None) -> Any:
+        """The model of ``h5obj`` (built once): by its ``neurodata_type`` when it has
+        one, else as the ``expected`` class."""
+        key = object_key(h5obj)
+        model = self._models.get(key)
+        if model is not None:
+            if (
+                expected is None
+                or isinstance(model, expected)
+                or not issubclass(expected, type(model))
+                or key in self._upgrading
+            ):
+                return model
+            # reached first through a reference, as its stored type; the schema
+            # refines it here (a table column with its own class): read it again
+            # as the refined class into the same object, which is already shared
+            self._upgrading.add(key)
+            try:
+                object.__setattr__(model, "__class__", expected)
+                return self.readers[expected](self, h5obj, _attributes(h5obj))
+            finally:
+                self._upgrading.discard(key)
+        attrs = _attributes(h5obj)
+        cls = self._class_of(h5obj, attrs, expected)
+        if cls is None:
+            return None
+        reader = self.readers.get(cls)
+        if reader is None:
+            raise UnknownTypeError(
+                f"{_where(h5obj)}: no reader for {cls.__module__}.{cls.__name__}"
+            )
+        return reader(self, h5obj, attrs)
+
+    def _class_of(
+        self, h5obj: Any, attrs: dict[str, Any], expected: type | None
+    ) -> type | None:
+        type_name = _text(attrs.get("neurodata_type", attrs.get("data_type")))
+        if type_name is None:
+            return expected
+        namespace = _text(attrs.get("namespace"))
+        cls = self.types.get((namespace, type_name)) if namespace else None
+        if cls is None:
+            candidates = self._by_name.get(type_name, [])
+            if expected is not None:  # a type of that name the schema allows here
+                fitting = [c for c in candidates if issubclass(c, expected)]
+                candidates = fitting or candidates
+            if candidates:
+                cls = candidates[0]
+                if namespace:
+                    self.violation(
+                        h5obj.name,
+                        f"type {type_name!r} is not in namespace {namespace!r}; "
+                        f"read as {getattr(cls, '__nwb_type__', ('?',))[0]}:{type_name}",
+                    )
+        if cls is not None and expected is not None and issubclass(expected, cls):
+            return expected  # the schema refines the stored type in place
+        if cls is None:
+            known = f" of namespace {namespace!r}" if namespace else ""
+            self.violation(
+                h5obj.name,
+                f"unknown type {type_name!r}{known}"
+                + (f"; read as {expected.__name__}" if expected is not None else ""),
+            )
+            return expected
+        if expected is not None and not issubclass(cls, expected):
+            self.violation(
+                h5obj.name,
+                f"is a {type_name}, where the schema expects a {expected.__name__}",
+            )
+        return cls
+
+    # -- frames -------------------------------------------------------------------
+    def begin(self, h5obj: Any, attrs: dict[str, Any], cls: type) -> Frame:
+        """Start reading ``h5obj`` as ``cls``: its model is registered (empty) before
+        any member is read, so that references back to it (cycles) get it."""
+        key = object_key(h5obj)
+        model = self._models.get(key) if key in self._upgrading else None
+        if model is None:
+            model = object.__new__(cls)
+            self._models.setdefault(key, model)
+        return Frame(self, h5obj, attrs, model)
+
+    def finish(self, frame: Frame) -> Any:
+        """Fill the frame's model: validated when it can be, else as read, with each
+        validation error recorded as a violation of its HDF5 path."""
+        model, values = frame.model, frame.values
+        cls = type(model)
+        if self.validate:
+            try:
+                cls.__init__(model, **values)
+            except ValidationError as exc:
+                for error in exc.errors(include_url=False):
+                    loc = ".".join(str(p) for p in error["loc"])
+                    self.violation(frame.path, f"{loc}: {error['msg']}")
+                _construct_into(model, values)
+        else:
+            _construct_into(model, values)
+        object.__setattr__(model, "__pydantic_private__", {"_h5": frame.source})
+        return model
+
+
+def _construct_into(model: Any, values: dict[str, Any]) -> None:
+    """``model_construct`` into an existing instance: defaults for absent fields,
+    ``None`` for absent required ones."""
+    fields = type(model).__pydantic_fields__
+    data: dict[str, Any] = {}
+    for name, info in fields.items():
+        if name in values:
+            data[name] = values[name]
+        elif info.is_required():
+            data[name] = None
+        else:
+            data[name] = info.get_default(call_default_factory=True)
+    object.__setattr__(model, "__dict__", data)
+    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_extra__", None)
+
+
+class Frame:
+    """The read of one HDF5 object: what generated code asks for, member by member.
+
+    Every ``attribute``/``member``/... call takes the model field name and the HDF5
+    name, and stores a value only when the object has that member, so that the
+    model's defaults apply otherwise.
+    """
+
+    __slots__ = (
+        "attrs",
+        "ctx",
+        "h5obj",
+        "members",
+        "model",
+        "path",
+        "source",
+        "values",
+    )
+
+    def __init__(
+        self, ctx: ReadContext, h5obj: Any, attrs: dict[str, Any], model: Any
+    ) -> None:
+        self.ctx = ctx
+        self.h5obj = h5obj
+        self.model = model
+        self.path: str = h5obj.name or "/"
+        self.attrs = dict(attrs)  # consumed as read
+        self.members = _links(h5obj) if isinstance(h5obj, h5py.Group) else {}
+        self.source = Source(h5obj.file.filename, self.path)
+        self.values: dict[str, Any] = {"name": self.path.rsplit("/", 1)[-1] or "root"}
+
+    # -- attributes and values -----------------------------------------------------
+    def attribute(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
+        if h5_name not in self.attrs:
+            return
+        raw = self.attrs.pop(h5_name)
+        self.values[field] = self._decode(raw, kind, scalar, f"attribute {h5_name!r}")
+
+    def _decode(self, raw: Any, kind: Any, scalar: bool, where: str) -> Any:
+
+        def resolve(ref: Any) -> Any:  # called for references only
+            return self.deref(ref, where)
+
+        return decode_attribute(raw, kind, scalar=scalar, resolve=resolve)
+
+    def value(self, kind: Any, scalar: bool) -> None:
+        """A dataset's own values: scalars now, arrays lazily."""
+        self.values["value"] = read_dataset(
+            self.h5obj, kind, scalar=scalar, resolver=_Deref(self)
+        )
+
+    def deref(self, ref: Any, where: str | None = None) -> Any:
+        """The model an object (or region) reference points to; ``None`` if null."""
+        return _Deref(self).deref(ref, self.h5obj, where=where)
+
+    # -- members -------------------------------------------------------------------
+    def _open(self, h5_name: str) -> Any:
+        """The member's HDF5 object (links followed), ``None`` if it is absent; an
+        external link whose file is missing stays an :class:`ExternalLink`."""
+        kind = self.members.pop(h5_name, None)
+        if kind is None:
+            return None
+        if kind == h5l.TYPE_HARD:
+            return _open_member(self.h5obj, h5_name)
+        group = self.h5obj
+        if kind == h5l.TYPE_SOFT:
+            target = group.id.links.get_val(h5_name.encode()).decode("utf-8")
+            self.source.links[h5_name] = SoftLinkInfo(target)
+            found = group.get(h5_name)
+            if found is None:
+                self.ctx.violation(
+                    f"{self.path.rstrip('/')}/{h5_name}",
+                    f"soft link to {target}: no such object (dangling link)",
+                )
+            return found
+        if kind == h5l.TYPE_EXTERNAL:
+            link = ExternalLink.of(group, h5_name)
+            self.source.links[h5_name] = ExternalLinkInfo(link.filename, link.path)
+            try:
+                return link.resolve()
+            except DanglingLinkError:
+                return link
+        self.ctx.violation(
+            f"{self.path.rstrip('/')}/{h5_name}", f"user-defined link type {kind}"
+        )
+        return None
+
+    def member(self, field: str, h5_name: str, cls: type) -> None:
+        """A named subgroup or dataset read as ``cls`` (or the subtype it names)."""
+        obj = self._open(h5_name)
+        if obj is None:
+            return
+        if isinstance(obj, ExternalLink):
+            self.values[field] = obj
+            return
+        self.values[field] = self.ctx.build(obj, cls)
+
+    def dataset(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
+        """A named untyped dataset with no class of its own: its values."""
+        obj = self._open(h5_name)
+        if obj is None:
+            return
+        if isinstance(obj, ExternalLink):
+            self.values[field] = obj
+            return
+        if not isinstance(obj, h5py.Dataset):
+            self.ctx.violation(
+                obj.name, "is a group, where the schema expects a dataset"
+            )
+            self.source.unknown.groups[h5_name] = obj
+            return
+        extra = _attributes(obj)
+        if extra:
+            self.source.member_attributes[h5_name] = extra
+        self.values[field] = read_dataset(
+            obj, kind, scalar=scalar, resolver=_Deref(self)
+        )
+
+    def link(self, field: str, h5_name: str, cls: type) -> None:
+        """A named link: the model of its target; the link itself is remembered."""
+        if h5_name in self.members and self.members[h5_name] == h5l.TYPE_HARD:
+            # a hard link where the schema says link: same target, stored differently
+            self.source.links.pop(h5_name, None)
+        self.member(field, h5_name, cls)
+
+    def children(self, field: str, allowed: tuple[type, ...]) -> None:
+        """Every remaining typed member (and link to a typed object), by HDF5 name."""
+        out: dict[str, Any] = {}
+        for h5_name in list(self.members):
+            kind = self.members[h5_name]
+            if kind == h5l.TYPE_HARD and not _is_typed(self.h5obj, h5_name):
+                continue  # untyped: stays unknown
+            obj = self._open(h5_name)
+            if obj is None:
+                continue
+            if isinstance(obj, ExternalLink):
+                out[h5_name] = obj
+                continue
+            attrs_typed = "neurodata_type" in obj.attrs or "data_type" in obj.attrs
+            if not attrs_typed:
+                self.members[h5_name] = kind  # a link to something untyped
+                self.source.links.pop(h5_name, None)
+                continue
+            out[h5_name] = self.ctx.build(
+                obj, allowed[0] if len(allowed) == 1 else None
+            )
+        if out:
+            self.values[field] = out
+
+    # -- the end -------------------------------------------------------------------
+    def end(self) -> Any:
+        """What is left is kept on the model's :class:`Source`; then the model is
+        filled (see :meth:`ReadContext.finish`)."""
+        source = self.source
+        attrs = self.attrs
+        object_id = attrs.pop("object_id", None)
+        if object_id is not None:
+            source.object_id = decode_attribute(object_id, "text", scalar=True)
+        for name in ("neurodata_type", "data_type", "namespace"):
+            attrs.pop(name, None)
+        for name, raw in attrs.items():
+            source.unknown.attributes[name] = self._decode(raw, None, False, name)
+        for h5_name in list(self.members):
+            self._keep_unknown(h5_name)
+        return self.ctx.finish(self)
+
+    def _keep_unknown(self, h5_name: str) -> None:
+        kind = self.members.pop(h5_name)
+        unknown = self.source.unknown
+        group = self.h5obj
+        if kind == h5l.TYPE_SOFT:
+            unknown.links[h5_name] = SoftLinkInfo(
+                group.id.links.get_val(h5_name.encode()).decode("utf-8")
+            )
+            return
+        if kind == h5l.TYPE_EXTERNAL:
+            link = ExternalLink.of(group, h5_name)
+            unknown.links[h5_name] = ExternalLinkInfo(link.filename, link.path)
+            return
+        obj = _open_member(group, h5_name)
+        if isinstance(obj, h5py.Dataset):
+            if "neurodata_type" in obj.attrs or "data_type" in obj.attrs:
+                self.source.extra_children[h5_name] = self.ctx.build(obj, None)
+                self.ctx.violation(
+                    obj.name, "a typed member the schema has no place for"
+                )
+            else:
+                unknown.datasets[h5_name] = read_dataset(obj, resolver=_Deref(self))
+        elif "neurodata_type" in obj.attrs or "data_type" in obj.attrs:
+            self.source.extra_children[h5_name] = self.ctx.build(obj, None)
+            self.ctx.violation(obj.name, "a typed member the schema has no place for")
+        else:
+            unknown.groups[h5_name] = obj
+
+
+class _Deref:
+    """What :func:`read_dataset` and lazy arrays call to resolve references: the
+    context's models, built on first use."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
+
+    def deref(
+        self, ref: Any, from_obj: Any, *, build: Any = None, where: str | None = None
+    ) -> Any:
+        from h5py import h5r
+
+        if not ref:
+            return None
+        try:
+            oid = h5r.dereference(ref, from_obj.id)
+        except (KeyError, ValueError, RuntimeError, OSError):
+            oid = None
+        holder = f"{from_obj.name}" + (f" {where}" if where else "")
+        if oid is None:
+            self.frame.ctx.violation(holder, "refers to no object (dangling reference)")
+            return None
+        target = _high_level(oid)
+        if not target.name:
+            self.frame.ctx.violation(holder, "refers to an unlinked object (dangling)")
+            return None
+        model = self.frame.ctx.build(target, None)
+        if isinstance(ref, h5py.RegionReference):
+            from .h5read import region_selection
+
+            return model, region_selection(ref, from_obj)
+        return model
+
+
+# --- HDF5 helpers -------------------------------------------------------------
+
+
+def _attributes(h5obj: Any) -> dict[str, Any]:
+    """Every attribute of an object, as stored, in one pass."""
+    attrs = h5obj.attrs
+    return {name: attrs[name] for name in attrs}
+
+
+def _links(group: h5py.Group) -> dict[str, int]:
+    """Member name -> link type (hard, soft, external), in one pass, opening none."""
+    out: dict[str, int] = {}
+
+    def visit(name: bytes, info: Any) -> None:
+        out[name.decode("utf-8")] = info.type
+
+    group.id.links.iterate(visit, info=True)
+    return out
+
+
+def _open_member(group: h5py.Group, name: str) -> Any:
+    return _high_level(h5o.open(group.id, name.encode("utf-8")))
+
+
+def _high_level(oid: Any) -> Any:
+    if isinstance(oid, h5g.GroupID):
+        return h5py.Group(oid)
+    if isinstance(oid, h5py.h5d.DatasetID):
+        return h5py.Dataset(oid)
+    return h5py.Datatype(oid)
+
+
+def _is_typed(group: h5py.Group, name: str) -> bool:
+    from h5py import h5a
+
+    bname = name.encode("utf-8")
+    return bool(
+        h5a.exists(group.id, b"neurodata_type", obj_name=bname)
+        or h5a.exists(group.id, b"data_type", obj_name=bname)
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    out = decode_attribute(value, "text", scalar=True)
+    return out if isinstance(out, str) else None
+
+
+def _where(obj: Any) -> str:
+    return f"{obj.file.filename}:{obj.name}"
+
+
+def merge_registries(
+    packages: Iterable[Any],
+) -> tuple[dict[tuple[str, str], type], dict[type, Reader]]:
+    """(types, readers) of several generated version packages, for a context."""
+    types: dict[tuple[str, str], type] = {}
+    readers: dict[type, Reader] = {}
+    for package in packages:
+        for type_name, cls in package.TYPES.items():
+            types[(package.NAMESPACE, type_name)] = cls
+        readers.update(package.readers())
+    return types, readers
