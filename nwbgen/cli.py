@@ -15,9 +15,9 @@ def main() -> None:
 
 def _register() -> None:
     from .commands import compile as compile_cmd
-    from .commands import toolkit
+    from .commands import show, toolkit
 
-    for module in (compile_cmd, toolkit):
+    for module in (compile_cmd, show, toolkit):
         for command in module.COMMANDS:
             main.add_command(command)
 

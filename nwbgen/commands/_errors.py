@@ -19,6 +19,11 @@ def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # output piped into `head`: stop quietly
+            import sys
+
+            sys.stderr.close()
+            return None
         except NWBGenError as exc:
             raise click.ClickException(str(exc)) from None
         except Exception as exc:

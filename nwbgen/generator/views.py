@@ -55,6 +55,24 @@ NP_SCALARS = {
 }
 
 
+#: behaviour mixed into the hdmf table types (``nwbgen.runtime.tables``), by type
+TABLE_MIXINS = {
+    "DynamicTable": "DynamicTableMixin",
+    "AlignedDynamicTable": "AlignedDynamicTableMixin",
+    "VectorIndex": "VectorIndexMixin",
+    "DynamicTableRegion": "DynamicTableRegionMixin",
+}
+#: namespaces that define those types (core did, before hdmf-common existed)
+TABLE_NAMESPACES = frozenset({"hdmf-common", "core"})
+
+
+def table_mixin(cls: ClassDefinition) -> str | None:
+    """The runtime mixin of a generated hdmf table class, if it is one."""
+    if _ann(cls, "namespace") not in TABLE_NAMESPACES:
+        return None
+    return TABLE_MIXINS.get(_ann(cls, "neurodata_type") or "")
+
+
 NUMERIC_SCALARS = frozenset(
     v
     for k, v in NP_SCALARS.items()
@@ -311,6 +329,9 @@ class ViewBuilder:
                     else "GroupModel"
                 )
                 other.add(ImportView(self.runtime_import, base))
+            mixin = table_mixin(cls)
+            if mixin is not None:
+                other.add(ImportView(f"{self.runtime_import}.tables", mixin))
             for slot in cls.attributes.values():
                 _, refs, needs = self._hint(slot)
                 soft.update(self.info[r] for r in refs)
@@ -449,6 +470,9 @@ class ViewBuilder:
             bases = (
                 "DatasetModel" if _ann(cls, "h5_kind") == "dataset" else "GroupModel"
             )
+        mixin = table_mixin(cls)
+        if mixin is not None:
+            bases = f"{mixin}, {bases}"
         nwb_type = ""
         if _ann(cls, "neurodata_type"):
             nwb_type = f"({_pystr(_ann(cls, 'namespace'))}, {_pystr(_ann(cls, 'neurodata_type'))})"

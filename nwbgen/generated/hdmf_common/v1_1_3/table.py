@@ -10,6 +10,11 @@ import numpy as np
 from pydantic import Field
 
 from nwbgen.runtime import Array, ArraySpec, DatasetModel, GroupModel
+from nwbgen.runtime.tables import (
+    DynamicTableMixin,
+    DynamicTableRegionMixin,
+    VectorIndexMixin,
+)
 
 
 class Container(GroupModel):
@@ -60,7 +65,7 @@ class VectorData(Data):
     )
 
 
-class VectorIndex(Index):
+class VectorIndex(VectorIndexMixin, Index):
     """Used with VectorData to encode a ragged array. An array of indices into the first dimension of the target VectorData, and forming a map between the rows of a DynamicTable and the indices of the VectorData."""
 
     __nwb_type__ = ("hdmf-common", "VectorIndex")
@@ -85,7 +90,7 @@ class ElementIdentifiers(Data):
     ] = Field(...)
 
 
-class DynamicTable(Container):
+class DynamicTable(DynamicTableMixin, Container):
     """A group containing multiple datasets that are aligned on the first dimension (Currently, this requirement if left up to APIs to check and enforce). Apart from a column that contains unique identifiers for each row there are no other required datasets. Users are free to add any number of VectorData objects here. Table functionality is already supported through compound types, which is analogous to storing an array-of-structs. DynamicTable can be thought of as a struct-of-arrays. This provides an alternative structure to choose from when optimizing storage for anticipated access patterns. Additionally, this type provides a way of creating a table without having to define a compound type up front. Although this convenience may be attractive, users should think carefully about how data will be accessed. DynamicTable is more appropriate for column-centric access, whereas a dataset with a compound type would be more appropriate for row-centric access. Finally, data size should also be taken into account. For small tables, performance loss may be an acceptable trade-off for the flexibility of a DynamicTable. For example, DynamicTable was originally developed for storing trial data and spike unit metadata. Both of these use cases are expected to produce relatively small tables, so the spatial locality of multiple datasets present in a DynamicTable is not expected to have a significant performance impact. Additionally, requirements of trial and unit metadata tables are sufficiently diverse that performance implications can be overlooked in favor of usability."""
 
     __nwb_type__ = ("hdmf-common", "DynamicTable")
@@ -110,7 +115,7 @@ class DynamicTable(Container):
     )
 
 
-class DynamicTableRegion(VectorData):
+class DynamicTableRegion(DynamicTableRegionMixin, VectorData):
     """DynamicTableRegion provides a link from one table to an index or region of another. The `table` attribute is a link to another `DynamicTable`, indicating which table is referenced, and the data is int(s) indicating the row(s) (0-indexed) of the target array. `DynamicTableRegion`s can be used to associate rows with repeated meta-data without data duplication. They can also be used to create hierarchical relationships between multiple `DynamicTable`s. `DynamicTableRegion` objects may be paired with a `VectorIndex` object to create ragged references, so a single cell of a `DynamicTable` can reference many rows of another `DynamicTable`."""
 
     __nwb_type__ = ("hdmf-common", "DynamicTableRegion")

@@ -10,6 +10,12 @@ import numpy as np
 from pydantic import Field
 
 from nwbgen.runtime import Array, ArraySpec
+from nwbgen.runtime.tables import (
+    AlignedDynamicTableMixin,
+    DynamicTableMixin,
+    DynamicTableRegionMixin,
+    VectorIndexMixin,
+)
 
 from .base import Container, Data
 
@@ -37,7 +43,7 @@ class VectorData(Data):
     )
 
 
-class VectorIndex(VectorData):
+class VectorIndex(VectorIndexMixin, VectorData):
     """Used with VectorData to encode a ragged array. An array of indices into the first dimension of the target VectorData, and forming a map between the rows of a DynamicTable and the indices of the VectorData. The name of the VectorIndex is expected to be the name of the target VectorData object followed by "_index"."""
 
     __nwb_type__ = ("hdmf-common", "VectorIndex")
@@ -63,7 +69,7 @@ class ElementIdentifiers(Data):
     ] = Field(...)
 
 
-class DynamicTable(Container):
+class DynamicTable(DynamicTableMixin, Container):
     """A group containing multiple datasets that are aligned on the first dimension (Currently, this requirement if left up to APIs to check and enforce). These datasets represent different columns in the table. Apart from a column that contains unique identifiers for each row, there are no other required datasets. Users are free to add any number of custom VectorData objects (columns) here. DynamicTable also supports ragged array columns, where each element can be of a different size. To add a ragged array column, use a VectorIndex type to index the corresponding VectorData type. See documentation for VectorData and VectorIndex for more details. Unlike a compound data type, which is analogous to storing an array-of-structs, a DynamicTable can be thought of as a struct-of-arrays. This provides an alternative structure to choose from when optimizing storage for anticipated access patterns. Additionally, this type provides a way of creating a table without having to define a compound type up front. Although this convenience may be attractive, users should think carefully about how data will be accessed. DynamicTable is more appropriate for column-centric access, whereas a dataset with a compound type would be more appropriate for row-centric access. Finally, data size should also be taken into account. For small tables, performance loss may be an acceptable trade-off for the flexibility of a DynamicTable."""
 
     __nwb_type__ = ("hdmf-common", "DynamicTable")
@@ -88,7 +94,7 @@ class DynamicTable(Container):
     )
 
 
-class AlignedDynamicTable(DynamicTable):
+class AlignedDynamicTable(AlignedDynamicTableMixin, DynamicTable):
     """DynamicTable container that supports storing a collection of sub-tables. Each sub-table is a DynamicTable itself that is aligned with the main table by row index. I.e., all DynamicTables stored in this group MUST have the same number of rows. This type effectively defines a 2-level table in which the main data is stored in the main table implemented by this type and additional columns of the table are grouped into categories, with each category being represented by a separate DynamicTable stored within the group."""
 
     __nwb_type__ = ("hdmf-common", "AlignedDynamicTable")
@@ -103,7 +109,7 @@ class AlignedDynamicTable(DynamicTable):
     children: dict[str, VectorData | DynamicTable] = Field(default_factory=dict, description="Members of this group that the schema names by type, not by name.")  # type: ignore[assignment]
 
 
-class DynamicTableRegion(VectorData):
+class DynamicTableRegion(DynamicTableRegionMixin, VectorData):
     """DynamicTableRegion provides a link from one table to an index or region of another. The `table` attribute is a link to another `DynamicTable`, indicating which table is referenced, and the data is int(s) indicating the row(s) (0-indexed) of the target array. `DynamicTableRegion`s can be used to associate rows with repeated meta-data without data duplication. They can also be used to create hierarchical relationships between multiple `DynamicTable`s. `DynamicTableRegion` objects may be paired with a `VectorIndex` object to create ragged references, so a single cell of a `DynamicTable` can reference many rows of another `DynamicTable`."""
 
     __nwb_type__ = ("hdmf-common", "DynamicTableRegion")

@@ -1,0 +1,48 @@
+"""``nwbgen show FILE [PATH]``: the typed tree of a file, metadata only."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import click
+
+from ._errors import one_line_errors
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", default="/")
+@click.option("--depth", type=int, default=None, help="Show this many levels only.")
+@click.option("--no-attrs", is_flag=True, help="Leave out scalar attributes.")
+@click.option("--strict", is_flag=True, help="Fail on schema violations.")
+@one_line_errors
+def show(
+    file: Path, path: str, depth: int | None, no_attrs: bool, strict: bool
+) -> None:
+    """The typed tree of FILE (or of the object at PATH): type, name, shape, dtype
+    and key attributes of every object. Reads metadata only."""
+    from ..io.hdf5io import HDF5IO, SchemaWarning
+    from ..io.tree import tree_lines
+    from ..runtime.lazy import HDF5ReadError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)
+        try:
+            with HDF5IO(file, strict=strict) as io:
+                model = io.read(path)
+                for line in tree_lines(model, depth=depth, attributes=not no_attrs):
+                    click.echo(line)
+                violations = io.violations
+        except (HDF5ReadError, KeyError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+            raise click.ClickException(str(message)) from None
+    if violations:
+        click.echo(
+            f"{len(violations)} schema violation(s); see HDF5IO(...).violations, "
+            "or --strict to list them",
+            err=True,
+        )
+
+
+COMMANDS = (show,)
