@@ -145,7 +145,9 @@ class ReadContext:
             raise SchemaViolationError(filename, self.violations)
 
     # -- dispatch -----------------------------------------------------------------
-    def build(self, h5obj: Any, expected: type | None) -> Any:
+    def build(
+        self, h5obj: Any, expected: type | None, fallback: type | None = None
+    ) -> Any:
         """The model of ``h5obj`` (built once): by its ``neurodata_type`` when it has
         one, else as the ``expected`` class."""
         key = object_key(h5obj)
@@ -168,7 +170,7 @@ class ReadContext:
             finally:
                 self._upgrading.discard(key)
         attrs = _attributes(h5obj)
-        cls = self._class_of(h5obj, attrs, expected)
+        cls = self._class_of(h5obj, attrs, expected, fallback)
         if cls is None:
             return None
         reader = self.readers.get(cls)
@@ -179,7 +181,11 @@ class ReadContext:
         return reader(self, h5obj, attrs)
 
     def _class_of(
-        self, h5obj: Any, attrs: dict[str, Any], expected: type | None
+        self,
+        h5obj: Any,
+        attrs: dict[str, Any],
+        expected: type | None,
+        fallback: type | None = None,
     ) -> type | None:
         type_name = _text(attrs.get("neurodata_type", attrs.get("data_type")))
         if type_name is None:
@@ -203,18 +209,27 @@ class ReadContext:
             return expected  # the schema refines the stored type in place
         if cls is None:
             known = f" of namespace {namespace!r}" if namespace else ""
+            read_as = expected or fallback
             self.violation(
                 h5obj.name,
                 f"unknown type {type_name!r}{known}"
-                + (f"; read as {expected.__name__}" if expected is not None else ""),
+                + (f"; read as {read_as.__name__}" if read_as is not None else ""),
             )
-            return expected
+            return read_as
         if expected is not None and not issubclass(cls, expected):
             self.violation(
                 h5obj.name,
                 f"is a {type_name}, where the schema expects a {expected.__name__}",
             )
         return cls
+
+    def common_base(self, classes: tuple[type, ...]) -> type | None:
+        """The most derived class with a reader that all ``classes`` derive from:
+        what an object of an unknown type among them is read as."""
+        for cls in classes[0].__mro__:
+            if cls in self.readers and all(issubclass(c, cls) for c in classes):
+                return cls
+        return None
 
     # -- frames -------------------------------------------------------------------
     def begin(self, h5obj: Any, attrs: dict[str, Any], cls: type) -> Frame:
@@ -301,7 +316,7 @@ class Frame:
         raw = self.attrs.pop(h5_name)
         self.values[field] = self._decode(raw, kind, scalar, f"attribute {h5_name!r}")
 
-    def _decode(self, raw: Any, kind: Any, scalar: bool, where: str) -> Any:
+    def _decode(self, raw: Any, kind: Any, scalar: bool | None, where: str) -> Any:
 
         def resolve(ref: Any) -> Any:  # called for references only
             return self.deref(ref, where)
@@ -406,9 +421,11 @@ class Frame:
                 self.members[h5_name] = kind  # a link to something untyped
                 self.source.links.pop(h5_name, None)
                 continue
-            out[h5_name] = self.ctx.build(
-                obj, allowed[0] if len(allowed) == 1 else None
-            )
+            if len(allowed) == 1:
+                out[h5_name] = self.ctx.build(obj, allowed[0])
+            else:
+                base = self.ctx.common_base(allowed)
+                out[h5_name] = self.ctx.build(obj, None, base)
         if out:
             self.values[field] = out
 
@@ -424,7 +441,7 @@ class Frame:
         for name in ("neurodata_type", "data_type", "namespace"):
             attrs.pop(name, None)
         for name, raw in attrs.items():
-            source.unknown.attributes[name] = self._decode(raw, None, False, name)
+            source.unknown.attributes[name] = self._decode(raw, None, None, f"attribute {name!r}")
         for h5_name in list(self.members):
             self._keep_unknown(h5_name)
         return self.ctx.finish(self)

@@ -2,6 +2,8 @@
 # Do not edit: recompile with `nwbgen compile`.
 """Tiny test namespace 1.2.0: A small namespace covering the schema language, for golden-file tests."""
 
+from typing import Any
+
 from .tiny_base import Container, Device, Holder, HolderSettings, Spans, Values
 from .tiny_series import Series, SeriesData, VoltageSeries, VoltageSeriesData
 
@@ -32,3 +34,10 @@ __all__ = [
     "VoltageSeries",
     "VoltageSeriesData",
 ]
+
+
+def readers() -> dict[type, Any]:
+    """Model class -> generated reader function (imported on first use)."""
+    from ._reader import READERS
+
+    return READERS

@@ -2,6 +2,8 @@
 # Do not edit: recompile with `nwbgen compile`.
 """tiny-ext 0.1.0: An extension of the tiny namespace."""
 
+from typing import Any
+
 from .tiny_ext_extensions import Device, LaserSeries, LaserSeriesCalibration
 
 NAMESPACE = "tiny-ext"
@@ -19,3 +21,10 @@ __all__ = [
     "LaserSeries",
     "LaserSeriesCalibration",
 ]
+
+
+def readers() -> dict[type, Any]:
+    """Model class -> generated reader function (imported on first use)."""
+    from ._reader import READERS
+
+    return READERS
