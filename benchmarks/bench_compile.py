@@ -139,6 +139,18 @@ def version(distribution: str) -> str | None:
         return None
 
 
+def machine(benchmark: str, load: float, distributions: tuple[str, ...]) -> dict:
+    """The head of a results file: what ran, where, under which load, with what."""
+    return {
+        "benchmark": benchmark,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": round(load, 2),
+        "versions": {d: version(d) for d in distributions},
+    }
+
+
 def measure(work: Path, repeat: int, have_pynwb: bool) -> dict[str, Case]:
     sources = [str(p) for p in SOURCES]
 
@@ -264,12 +276,7 @@ def main() -> None:
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     report = {
-        "benchmark": "bench_compile",
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "load_average": round(load, 2),
-        "versions": {d: version(d) for d in ("nwbgen", "pynwb", "pydantic", "numpy")},
+        **machine("bench_compile", load, ("nwbgen", "pynwb", "pydantic", "numpy")),
         "sources": [str(p.relative_to(SCHEMAS)) for p in SOURCES],
         "repeat": repeat,
         "statistic": "median seconds of a fresh subprocess (wall; child CPU)",
