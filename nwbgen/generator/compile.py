@@ -26,8 +26,10 @@ from .render import (
     render_module,
     render_reader,
     render_version_init,
+    render_writer,
 )
 from .views import ViewBuilder, docstring
+from .writers import build_writer_module
 
 #: what a compiled package needs installed (written to its manifest)
 REQUIRES = ("h5py", "numpy", "pydantic>=2.7")
@@ -126,6 +128,9 @@ def compile_sets(
             sources[f"{base}/__init__.py"] = render_version_init(package)
             sources[f"{base}/_reader.py"] = render_reader(
                 build_reader_module(builder, ns_name)
+            )
+            sources[f"{base}/_writer.py"] = render_writer(
+                build_writer_module(builder, ns_name)
             )
             files[f"{base}/_spec.json"] = _spec_json(ns)
             files.setdefault(

@@ -10,6 +10,7 @@ import jinja2
 
 from .readers import ReaderModuleView
 from .views import ModuleView, VersionPackageView
+from .writers import WriterModuleView
 
 BLACK_MODE = black.Mode(
     target_versions={black.TargetVersion.PY310},
@@ -88,3 +89,7 @@ def render_version_init(package: VersionPackageView) -> str:
 
 def render_reader(module: ReaderModuleView) -> str:
     return render("reader.py.j2", module=module)
+
+
+def render_writer(module: WriterModuleView) -> str:
+    return render("writer.py.j2", module=module)

@@ -45,13 +45,27 @@ class HDF5IO:
         strict: bool = False,
         cache: str | Path | None = None,
         provider: ModelProvider | None = None,
+        overwrite: bool = False,
     ) -> None:
-        if mode != "r":
-            raise ValueError(f"HDF5IO mode {mode!r}: only 'r' (reading) is supported")
+        if mode not in ("r", "w", "w-", "x"):
+            raise ValueError(
+                f"HDF5IO mode {mode!r}: 'r' reads; 'w' writes a new file ('w-' and "
+                "'x' too; pass overwrite=True to replace an existing one)"
+            )
         self.path = os.fspath(path)
         self.mode = mode
         self.strict = strict
+        self.overwrite = overwrite
         self.violations: list[Violation] = []
+        self._ctx: ReadContext | None = None
+        if mode != "r":
+            if os.path.exists(self.path) and not overwrite:
+                raise FileExistsError(
+                    f"{self.path} exists; pass overwrite=True to replace it"
+                )
+            self._file = None
+            self.provider = provider
+            return
         self._file = _open(self.path)
         try:
             self.provider = provider or make_provider(self._file, cache=cache)
@@ -59,7 +73,6 @@ class HDF5IO:
             self._file.close()
             raise
         self._types, self._readers = merge_registries(self.provider.packages.values())
-        self._ctx: ReadContext | None = None
 
     # -- context manager -----------------------------------------------------------
     def __enter__(self) -> HDF5IO:
@@ -71,13 +84,36 @@ class HDF5IO:
     def close(self) -> None:
         """Close the file (and files external links opened); lazy arrays read from
         it raise :class:`~nwbgen.runtime.lazy.ClosedFileError` from now on."""
-        if self._file.id.valid:
+        if self._file is not None and self._file.id.valid:
             self._file.close()
         close_external_files()
 
     @property
     def file(self) -> h5py.File:
+        if self._file is None:
+            raise ValueError(f"{self.path}: opened for writing; no file to read")
         return self._file
+
+    # -- writing ---------------------------------------------------------------------
+    def write(self, nwbfile: Any) -> None:
+        """Write ``nwbfile`` (a generated ``NWBFile`` model, read or built) as the
+        file: beside the target first, renamed onto it when complete, so that on
+        any error nothing is left behind and an existing file is untouched.
+
+        Arrays read from another file that is still open are copied chunk by
+        chunk; iterators are written block by block.
+        """
+        if self.mode == "r":
+            raise ValueError(f"{self.path}: opened for reading; use mode='w' to write")
+        from ..runtime.h5write import atomic_h5_file
+        from ..runtime.writer import WriteContext, package_of
+        from .specwrite import with_includes, write_specifications
+
+        with atomic_h5_file(self.path, overwrite=self.overwrite) as h5f:
+            ctx = WriteContext(h5f, {})
+            ctx.write_root(nwbfile)
+            packages = {package_of(cls) for cls in ctx.classes_written}
+            write_specifications(h5f, with_includes(packages))
 
     # -- reading ---------------------------------------------------------------------
     def read(self, path: str = "/") -> Any:
@@ -86,10 +122,11 @@ class HDF5IO:
         Models are shared between reads of one ``HDF5IO``: reading a path twice, or
         a path inside something already read, gives the same Python object.
         """
-        if not self._file.id.valid:
+        h5file = self.file
+        if not h5file.id.valid:
             raise HDF5ReadError(f"{self.path}: the file is closed")
         try:
-            obj = self._file[path]
+            obj = h5file[path]
         except KeyError:
             raise KeyError(f"{self.path}: no object at {path!r}") from None
         ctx = self._context()

@@ -33,7 +33,7 @@ from .h5read import (
     object_key,
     read_dataset,
 )
-from .lazy import HDF5ReadError
+from .lazy import HDF5ReadError, LazyArray
 
 __all__ = [
     "Frame",
@@ -96,6 +96,11 @@ class Source:
     links: dict[str, SoftLinkInfo | ExternalLinkInfo] = field(default_factory=dict)
     #: attributes of untyped member datasets the schema gives no class: name -> attrs
     member_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: stored numeric dtypes of values decoded to Python numbers, by attribute or
+    #: member name ("" for a dataset's own value), so a write keeps them
+    dtypes: dict[str, Any] = field(default_factory=dict)
+    #: the attribute naming the type: "neurodata_type" (NWB) or "data_type" (hdmf)
+    type_attribute: str = "neurodata_type"
 
 
 def source_of(model: Any) -> Source | None:
@@ -314,6 +319,9 @@ class Frame:
         if h5_name not in self.attrs:
             return
         raw = self.attrs.pop(h5_name)
+        dtype = getattr(raw, "dtype", None)
+        if dtype is not None and dtype.kind in "biuf":
+            self.source.dtypes[h5_name] = dtype
         self.values[field] = self._decode(raw, kind, scalar, f"attribute {h5_name!r}")
 
     def _decode(self, raw: Any, kind: Any, scalar: bool | None, where: str) -> Any:
@@ -325,9 +333,10 @@ class Frame:
 
     def value(self, kind: Any, scalar: bool) -> None:
         """A dataset's own values: scalars now, arrays lazily."""
-        self.values["value"] = read_dataset(
-            self.h5obj, kind, scalar=scalar, resolver=_Deref(self)
-        )
+        value = read_dataset(self.h5obj, kind, scalar=scalar, resolver=_Deref(self))
+        if scalar and not isinstance(value, LazyArray):
+            _keep_dtype(self.source, "", self.h5obj)
+        self.values["value"] = value
 
     def deref(self, ref: Any, where: str | None = None) -> Any:
         """The model an object (or region) reference points to; ``None`` if null."""
@@ -392,9 +401,10 @@ class Frame:
         extra = _attributes(obj)
         if extra:
             self.source.member_attributes[h5_name] = extra
-        self.values[field] = read_dataset(
-            obj, kind, scalar=scalar, resolver=_Deref(self)
-        )
+        value = read_dataset(obj, kind, scalar=scalar, resolver=_Deref(self))
+        if scalar and not isinstance(value, LazyArray):
+            _keep_dtype(self.source, h5_name, obj)
+        self.values[field] = value
 
     def link(self, field: str, h5_name: str, cls: type) -> None:
         """A named link: the model of its target; the link itself is remembered."""
@@ -438,10 +448,14 @@ class Frame:
         object_id = attrs.pop("object_id", None)
         if object_id is not None:
             source.object_id = decode_attribute(object_id, "text", scalar=True)
+        if "data_type" in attrs and "neurodata_type" not in attrs:
+            source.type_attribute = "data_type"
         for name in ("neurodata_type", "data_type", "namespace"):
             attrs.pop(name, None)
         for name, raw in attrs.items():
-            source.unknown.attributes[name] = self._decode(raw, None, None, f"attribute {name!r}")
+            source.unknown.attributes[name] = self._decode(
+                raw, None, None, f"attribute {name!r}"
+            )
         for h5_name in list(self.members):
             self._keep_unknown(h5_name)
         return self.ctx.finish(self)
@@ -512,6 +526,13 @@ class _Deref:
 
 
 # --- HDF5 helpers -------------------------------------------------------------
+
+
+def _keep_dtype(source: Source, name: str, dataset: Any) -> None:
+    """Remember a scalar dataset's numeric dtype (its value became a Python number)."""
+    dtype = dataset.dtype
+    if dtype.kind in "biuf":
+        source.dtypes[name] = dtype
 
 
 def _attributes(h5obj: Any) -> dict[str, Any]:

@@ -454,3 +454,10 @@ def readers() -> dict[type, Any]:
     from ._reader import READERS
 
     return READERS
+
+
+def writers() -> dict[type, Any]:
+    """Model class -> generated writer function (imported on first use)."""
+    from ._writer import WRITERS
+
+    return WRITERS

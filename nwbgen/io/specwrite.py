@@ -1,0 +1,78 @@
+"""``/specifications`` of a written file: the exact specs embedded in the generated
+packages whose models were written, with the namespaces they include."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import h5py
+
+
+def _manifest_of(package: ModuleType) -> tuple[str, dict]:
+    """(root package name, its manifest) of a version package."""
+    root_name = package.__name__.rsplit(".", 2)[0]
+    root = sys.modules[root_name]
+    path = Path(root.__file__ or "").parent / "manifest.json"
+    return root_name, json.loads(path.read_text(encoding="utf-8"))
+
+
+def with_includes(packages: set[ModuleType]) -> list[ModuleType]:
+    """The packages and every package they include (by the manifest), includes
+    first."""
+    import importlib
+
+    out: dict[str, ModuleType] = {}
+
+    def visit(package: ModuleType) -> None:
+        if package.__name__ in out:
+            return
+        root_name, manifest = _manifest_of(package)
+        entry = next(
+            (
+                e
+                for e in manifest["namespaces"]
+                if e["name"] == package.NAMESPACE and e["version"] == package.VERSION
+            ),
+            None,
+        )
+        for include in (entry or {}).get("includes", []):
+            inner = next(
+                e
+                for e in manifest["namespaces"]
+                if e["name"] == include["name"] and e["version"] == include["version"]
+            )
+            visit(
+                importlib.import_module(
+                    f"{root_name}.{inner['package'].replace('/', '.')}"
+                )
+            )
+        out[package.__name__] = package
+
+    for package in sorted(packages, key=lambda p: p.__name__):
+        visit(package)
+    return list(out.values())
+
+
+def spec_of(package: ModuleType) -> dict[str, Any]:
+    """The package's embedded spec: ``{"name", "version", "sources": {...}}``."""
+    path = Path(package.__file__ or "").parent / "_spec.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_specifications(h5file: h5py.File, packages: list[ModuleType]) -> None:
+    """Add ``/specifications/<ns>/<version>/<source>`` for each package not already
+    there (a file copied from another keeps the specs it had), and ``.specloc``."""
+    specs = h5file.require_group("specifications")
+    for package in packages:
+        spec = spec_of(package)
+        if spec["version"] in specs.get(spec["name"], {}):
+            continue
+        group = specs.require_group(spec["name"]).create_group(spec["version"])
+        for source, content in spec["sources"].items():
+            text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+            group.create_dataset(source, data=text, dtype=h5py.string_dtype())
+    h5file.attrs.create(".specloc", specs.ref, dtype=h5py.ref_dtype)

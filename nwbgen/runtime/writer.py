@@ -1,0 +1,410 @@
+"""What generated ``_writer`` modules run on: one write of one file.
+
+The inverse of :mod:`.reader`. A generated writer function knows its type's
+members and dtypes and asks a :class:`WFrame` (one per HDF5 object) to write each;
+the frame does the HDF5 work with :mod:`.h5write`:
+
+- every model has one *home* (the HDF5 path it is written at): a model read from a
+  file keeps its path; a new one is at home where it is first contained. Reaching
+  a model again makes a soft link to its home, as does a link member;
+- references and links are written last, once every object exists;
+- what a read model held beyond its schema (its :class:`~.reader.Source`) is put
+  back: attributes, datasets, groups, links, and its ``object_id``;
+- numeric attributes read from a file keep their stored dtype.
+
+Imports only numpy, h5py, pydantic and the standard library (vendored into
+compiled packages) and never generated code: writers register with the context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import h5py  # type: ignore[import-untyped]
+import numpy as np
+
+from .encode import HDF5WriteError
+from .h5read import ExternalLink, ExternalLinkInfo, SoftLinkInfo
+from .h5write import (
+    external_link,
+    new_object_id,
+    smallest_uint,
+    soft_link,
+    write_attribute,
+    write_dataset,
+)
+from .lazy import LazyArray
+
+__all__ = ["WFrame", "WriteContext", "Writer", "package_of"]
+
+#: a generated writer: (context, parent group, HDF5 name, model) -> HDF5 object
+Writer = Callable[["WriteContext", Any, str, Any], Any]
+
+_REFERENCE_KINDS = ("object", "region")
+
+
+def _source(model: Any) -> Any:
+    private = getattr(model, "__pydantic_private__", None) or {}
+    return private.get("_h5")
+
+
+def _is_model(value: Any) -> bool:
+    return hasattr(type(value), "__nwb_type__") and hasattr(value, "model_fields")
+
+
+def _has_reference_kind(kind: Any) -> bool:
+    if isinstance(kind, str):
+        return kind.split(":", 1)[0] in _REFERENCE_KINDS
+    if isinstance(kind, (tuple, list)):
+        return any(_has_reference_kind(k) for _, k in kind)
+    return False
+
+
+def _holds_models(value: Any) -> bool:
+    """Values that become references: a model, (model, selection), or an array or
+    list of them."""
+    if _is_model(value):
+        return True
+    if isinstance(value, tuple) and len(value) == 2 and _is_model(value[0]):
+        return True
+    if isinstance(value, (list, np.ndarray)) and not isinstance(value, LazyArray):
+        flat = np.asarray(value, dtype=object).reshape(-1) if len(value) else []
+        return any(_is_model(v) or v is None for v in flat[:1])
+    return False
+
+
+class WriteContext:
+    """One write: the writers of every loaded namespace, each model's home path,
+    and the references and links waiting for their targets."""
+
+    def __init__(self, h5file: h5py.File, writers: dict[type, Writer]) -> None:
+        self.file = h5file
+        self.writers = writers
+        #: id(model) -> its HDF5 path in the new file
+        self.homes: dict[int, str] = {}
+        self._keep: list[Any] = []  # models whose ids are keys: alive until done
+        self._deferred: list[Callable[[], None]] = []
+        #: (namespace, neurodata_type) of every typed object written
+        self.types_written: set[tuple[str, str]] = set()
+        #: every model class written (their packages' specs go in the file)
+        self.classes_written: set[type] = set()
+
+    # -- entry points ------------------------------------------------------------
+    def write_root(self, model: Any) -> None:
+        """Write ``model`` (an ``NWBFile``) at the root, then what waited."""
+        writer = self._writer_of(model, "/")
+        writer(self, None, "/", model)
+        self.finish()
+
+    def finish(self) -> None:
+        while self._deferred:
+            pending, self._deferred = self._deferred, []
+            for task in pending:
+                task()
+
+    def write(self, parent: h5py.Group, name: str, model: Any) -> Any:
+        """Write ``model`` as ``parent[name]`` (or link to it if it has a home)."""
+        path = _join(parent.name, name)
+        home = self.homes.get(id(model))
+        if home is not None:
+            soft_link(parent, name, home)
+            return None
+        source = _source(model)
+        if source is not None and source.path != path and _is_elsewhere(source):
+            # read from elsewhere in its file: a link here, once its home is known
+            self._deferred.append(lambda: self._link_or_write(parent, name, model))
+            return None
+        return self._writer_of(model, path)(self, parent, name, model)
+
+    def _link_or_write(self, parent: h5py.Group, name: str, model: Any) -> None:
+        home = self.homes.get(id(model))
+        if home is not None:
+            soft_link(parent, name, home)
+        else:  # its home was never written: it lives here now
+            self._writer_of(model, _join(parent.name, name))(self, parent, name, model)
+
+    def link(self, parent: h5py.Group, name: str, model: Any) -> None:
+        """A soft link ``parent[name]`` to ``model``'s home, once it has one."""
+
+        def make() -> None:
+            home = self.homes.get(id(model))
+            if home is None:
+                raise HDF5WriteError(
+                    f"{self.file.filename}:{_join(parent.name, name)}: links to "
+                    f"{type(model).__name__} {getattr(model, 'name', '?')!r}, which "
+                    "is not in the file (add it where it belongs, e.g. devices)"
+                )
+            soft_link(parent, name, home)
+
+        self._deferred.append(make)
+
+    def target_of(self, model: Any) -> str:
+        """The home path of a model a reference points to."""
+        home = self.homes.get(id(model))
+        if home is None:
+            raise HDF5WriteError(
+                f"{self.file.filename}: a reference to {type(model).__name__} "
+                f"{getattr(model, 'name', '?')!r}, which is not in the file"
+            )
+        return home
+
+    def defer(self, task: Callable[[], None]) -> None:
+        self._deferred.append(task)
+
+    def _writer_of(self, model: Any, path: str) -> Writer:
+        cls = type(model)
+        writer = self.writers.get(cls)
+        if writer is None:
+            package = package_of(cls)
+            if package is not None and hasattr(package, "writers"):
+                self.writers.update(package.writers())
+                writer = self.writers.get(cls)
+        if writer is not None:
+            self.classes_written.add(cls)
+        else:
+            raise HDF5WriteError(
+                f"{self.file.filename}:{path}: no writer for "
+                f"{type(model).__module__}.{type(model).__name__} (not a "
+                "generated model class)"
+            )
+        return writer
+
+    # -- frames --------------------------------------------------------------------
+    def group(
+        self,
+        parent: h5py.Group | None,
+        name: str,
+        model: Any,
+        nwb_type: tuple[str, str] | None,
+    ) -> WFrame:
+        h5obj = self.file if parent is None else parent.create_group(name)
+        return self._frame(h5obj, model, nwb_type)
+
+    def dataset(
+        self,
+        parent: h5py.Group,
+        name: str,
+        model: Any,
+        nwb_type: tuple[str, str] | None,
+        kind: Any,
+        scalar: bool,
+    ) -> WFrame:
+        value = getattr(model, "value", None)
+        source = _source(model)
+        stored = source.dtypes.get("") if source is not None else None
+        if stored is not None and not isinstance(value, LazyArray):
+            kind = stored
+        elif _is_vector_index(model) and _plain_array(value):
+            top = int(np.max(value)) if np.size(value) else 0
+            kind = smallest_uint(top)
+        if _has_reference_kind(kind) or _holds_models(value):
+            # a dataset of references: created once every target exists
+            frame = WFrame(self, None, model, nwb_type)
+
+            def make() -> None:
+                frame.h5obj = self._create_dataset(parent, name, value, kind, scalar)
+                frame.flush_attributes()
+
+            self.homes[id(model)] = _join(parent.name, name)
+            self._keep.append(model)
+            self._deferred.append(make)
+            return frame
+        h5obj = self._create_dataset(parent, name, value, kind, scalar)
+        return self._frame(h5obj, model, nwb_type)
+
+    def _create_dataset(
+        self, parent: h5py.Group, name: str, value: Any, kind: Any, scalar: bool
+    ) -> Any:
+        if value is None:
+            raise HDF5WriteError(
+                f"{self.file.filename}:{_join(parent.name, name)}: dataset has no value"
+            )
+        return write_dataset(parent, name, value, kind, target_of=self.target_of)
+
+    def _frame(
+        self, h5obj: Any, model: Any, nwb_type: tuple[str, str] | None
+    ) -> WFrame:
+        self.homes[id(model)] = h5obj.name
+        self._keep.append(model)
+        return WFrame(self, h5obj, model, nwb_type)
+
+
+def package_of(cls: type) -> Any:
+    """The generated version package a model class is in (``...core.v2_11_0``)."""
+    import sys
+
+    module = cls.__module__
+    for name in (module, module.rsplit(".", 1)[0]):
+        found = sys.modules.get(name)
+        if found is not None and hasattr(found, "NAMESPACE"):
+            return found
+    return None
+
+
+def _is_elsewhere(source: Any) -> bool:
+    return bool(source.path) and source.path != "/"
+
+
+def _is_vector_index(model: Any) -> bool:
+    return any(c.__name__ == "VectorIndexMixin" for c in type(model).__mro__)
+
+
+def _plain_array(value: Any) -> bool:
+    return value is not None and not isinstance(value, (LazyArray, h5py.Dataset))
+
+
+def _join(parent: str, name: str) -> str:
+    if name == "/":
+        return "/"
+    return f"{parent.rstrip('/')}/{name}"
+
+
+class WFrame:
+    """The write of one HDF5 object: what generated code asks for, member by member."""
+
+    __slots__ = ("_attrs", "ctx", "h5obj", "model", "nwb_type", "source")
+
+    def __init__(
+        self,
+        ctx: WriteContext,
+        h5obj: Any,
+        model: Any,
+        nwb_type: tuple[str, str] | None,
+    ) -> None:
+        self.ctx = ctx
+        self.h5obj = h5obj  # None until a deferred dataset is created
+        self.model = model
+        self.nwb_type = nwb_type
+        self.source = _source(model)
+        self._attrs: list[tuple[str, Any, Any]] = []
+
+    # -- attributes ----------------------------------------------------------------
+    def attribute(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
+        value = getattr(self.model, field, None)
+        if value is None:
+            return
+        if self.source is not None and h5_name in self.source.dtypes:
+            kind = self.source.dtypes[h5_name]
+        self._attribute(h5_name, value, kind)
+
+    def _attribute(self, h5_name: str, value: Any, kind: Any) -> None:
+        if self.h5obj is None:  # a dataset of references, not created yet
+            self._attrs.append((h5_name, value, kind))
+            return
+        if _has_reference_kind(kind) or _holds_models(value):
+            h5obj = self.h5obj
+            ctx = self.ctx
+            self.ctx.defer(
+                lambda: write_attribute(
+                    h5obj, h5_name, value, kind, target_of=ctx.target_of
+                )
+            )
+            return
+        write_attribute(self.h5obj, h5_name, value, kind)
+
+    def flush_attributes(self) -> None:
+        pending, self._attrs = self._attrs, []
+        for h5_name, value, kind in pending:
+            self._attribute(h5_name, value, kind)
+        self._finish_object()
+
+    # -- members -------------------------------------------------------------------
+    def member(self, field: str, h5_name: str) -> None:
+        value = getattr(self.model, field, None)
+        if value is None:
+            return
+        if isinstance(value, ExternalLink):
+            external_link(self.h5obj, h5_name, value.filename, value.path)
+            return
+        if self._linked_in_source(h5_name, value):
+            self.ctx.link(self.h5obj, h5_name, value)
+            return
+        self.ctx.write(self.h5obj, h5_name, value)
+
+    def _linked_in_source(self, h5_name: str, value: Any) -> bool:
+        """The member was stored as a soft link where it was read from."""
+        if self.source is None or h5_name not in self.source.links:
+            return False
+        link = self.source.links[h5_name]
+        return isinstance(link, SoftLinkInfo) and _is_model(value)
+
+    def dataset(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
+        value = getattr(self.model, field, None)
+        if value is None:
+            return
+        if isinstance(value, ExternalLink):
+            external_link(self.h5obj, h5_name, value.filename, value.path)
+            return
+        source = self.source
+        if source is not None and h5_name in source.dtypes:
+            kind = source.dtypes[h5_name]
+        extra = source.member_attributes.get(h5_name, {}) if source else {}
+        parent = self.h5obj
+
+        def make() -> None:
+            dset = write_dataset(
+                parent, h5_name, value, kind, target_of=self.ctx.target_of
+            )
+            for name, attr in extra.items():
+                write_attribute(dset, name, attr)
+
+        if _has_reference_kind(kind) or _holds_models(value):
+            self.ctx.defer(make)
+        else:
+            make()
+
+    def link(self, field: str, h5_name: str) -> None:
+        value = getattr(self.model, field, None)
+        if value is None:
+            return
+        if isinstance(value, ExternalLink):
+            external_link(self.h5obj, h5_name, value.filename, value.path)
+            return
+        self.ctx.link(self.h5obj, h5_name, value)
+
+    def children(self, field: str) -> None:
+        children = getattr(self.model, field, None) or {}
+        for h5_name, child in children.items():
+            if isinstance(child, ExternalLink):
+                external_link(self.h5obj, h5_name, child.filename, child.path)
+            elif self._linked_in_source(h5_name, child):
+                self.ctx.link(self.h5obj, h5_name, child)
+            else:
+                self.ctx.write(self.h5obj, h5_name, child)
+
+    # -- the end -------------------------------------------------------------------
+    def end(self) -> Any:
+        """Type attributes, and what the model's source held beyond its schema."""
+        if self.h5obj is None:
+            return None  # finished when the deferred dataset is created
+        self._finish_object()
+        return self.h5obj
+
+    def _finish_object(self) -> None:
+        h5obj, source = self.h5obj, self.source
+        if self.nwb_type is not None:
+            key = source.type_attribute if source is not None else "neurodata_type"
+            namespace, type_name = self.nwb_type
+            write_attribute(h5obj, "namespace", namespace, "text")
+            write_attribute(h5obj, key, type_name, "text")
+            object_id = source.object_id if source is not None else None
+            write_attribute(h5obj, "object_id", object_id or new_object_id(), "text")
+            self.ctx.types_written.add(self.nwb_type)
+        if source is None:
+            return
+        unknown = source.unknown
+        for name, value in unknown.attributes.items():
+            self._attribute(name, value, None)
+        for name, value in unknown.datasets.items():
+            write_dataset(h5obj, name, value)
+        for name, group in unknown.groups.items():
+            if group.id.valid:
+                h5obj.copy(group, name)
+        for name, link in unknown.links.items():
+            if isinstance(link, SoftLinkInfo):
+                soft_link(h5obj, name, link.path)
+            elif isinstance(link, ExternalLinkInfo):
+                external_link(h5obj, name, link.filename, link.path)
+        for name, child in source.extra_children.items():
+            self.ctx.write(h5obj, name, child)
