@@ -14,6 +14,7 @@ Only step 3 imports the compiler (linkml, jinja2, black, networkx).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -101,7 +102,9 @@ def make_provider(
     if bundled is not None:
         return bundled
     root_dir = Path(cache) if cache is not None else cache_dir()
-    digest = hashlib.sha256(json.dumps([__version__, keys]).encode()).hexdigest()[:20]
+    digest = hashlib.sha256(
+        json.dumps([__version__, generator_fingerprint(), keys]).encode()
+    ).hexdigest()[:20]
     entry = root_dir / f"models-{digest}"
     origin = "cache"
     if not (entry / "manifest.json").is_file():
@@ -111,6 +114,21 @@ def make_provider(
         origin = "compiled"
     root = _import_root(entry, f"nwbgen_models_{digest}")
     return _provider(root, keys, origin)
+
+
+@functools.lru_cache(maxsize=1)
+def generator_fingerprint() -> str:
+    """A hash of the compiler's own sources (generator, templates, runtime): cache
+    entries compiled by another build of nwbgen are never reused, even at one
+    version number. Reads the files; imports nothing."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for folder in ("generator", "templates", "runtime", "spec"):
+        for path in sorted((root / folder).glob("*")):
+            if path.suffix in (".py", ".j2"):
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _namespaces_of(source: Any) -> list[Namespace]:

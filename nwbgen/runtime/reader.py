@@ -355,7 +355,11 @@ class Frame:
         if kind == h5l.TYPE_SOFT:
             target = group.id.links.get_val(h5_name.encode()).decode("utf-8")
             self.source.links[h5_name] = SoftLinkInfo(target)
-            found = group.get(h5_name)
+            # opened by its target path, so that the object's name (and its home
+            # when written back) is where it lives, not where it is linked from
+            found = group.file.get(target) if target.startswith("/") else None
+            if found is None:
+                found = group.get(h5_name)
             if found is None:
                 self.ctx.violation(
                     f"{self.path.rstrip('/')}/{h5_name}",

@@ -220,7 +220,9 @@ class WriteContext:
             raise HDF5WriteError(
                 f"{self.file.filename}:{_join(parent.name, name)}: dataset has no value"
             )
-        return write_dataset(parent, name, value, kind, target_of=self.target_of)
+        return write_dataset(
+            parent, name, value, _copy_kind(value, kind), target_of=self.target_of
+        )
 
     def _frame(
         self, h5obj: Any, model: Any, nwb_type: tuple[str, str] | None
@@ -244,6 +246,12 @@ def package_of(cls: type) -> Any:
 
 def _is_elsewhere(source: Any) -> bool:
     return bool(source.path) and source.path != "/"
+
+
+def _copy_kind(value: Any, kind: Any) -> Any:
+    """Data already in HDF5 is copied with its stored dtype (``None``: keep), so a
+    file read and written back keeps every dtype; new data gets the schema's."""
+    return None if isinstance(value, (LazyArray, h5py.Dataset)) else kind
 
 
 def _is_vector_index(model: Any) -> bool:
@@ -279,9 +287,16 @@ class WFrame:
         self.source = _source(model)
         self._attrs: list[tuple[str, Any, Any]] = []
 
+    def _get(self, field: str) -> Any:
+        """The field's value; ``None`` for a default a model read from a file did
+        not have there (writing it back would add what was not in the file)."""
+        if self.source is not None and field not in self.model.model_fields_set:
+            return None
+        return getattr(self.model, field, None)
+
     # -- attributes ----------------------------------------------------------------
     def attribute(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
-        value = getattr(self.model, field, None)
+        value = self._get(field)
         if value is None:
             return
         if self.source is not None and h5_name in self.source.dtypes:
@@ -311,8 +326,10 @@ class WFrame:
 
     # -- members -------------------------------------------------------------------
     def member(self, field: str, h5_name: str) -> None:
-        value = getattr(self.model, field, None)
+        value = self._get(field)
         if value is None:
+            return
+        if self._external_in_source(h5_name):
             return
         if isinstance(value, ExternalLink):
             external_link(self.h5obj, h5_name, value.filename, value.path)
@@ -322,6 +339,14 @@ class WFrame:
             return
         self.ctx.write(self.h5obj, h5_name, value)
 
+    def _external_in_source(self, h5_name: str) -> bool:
+        """Write the external link a member was read through (and say so)."""
+        link = self.source.links.get(h5_name) if self.source is not None else None
+        if not isinstance(link, ExternalLinkInfo):
+            return False
+        external_link(self.h5obj, h5_name, link.filename, link.path)
+        return True
+
     def _linked_in_source(self, h5_name: str, value: Any) -> bool:
         """The member was stored as a soft link where it was read from."""
         if self.source is None or h5_name not in self.source.links:
@@ -330,8 +355,10 @@ class WFrame:
         return isinstance(link, SoftLinkInfo) and _is_model(value)
 
     def dataset(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
-        value = getattr(self.model, field, None)
+        value = self._get(field)
         if value is None:
+            return
+        if self._external_in_source(h5_name):
             return
         if isinstance(value, ExternalLink):
             external_link(self.h5obj, h5_name, value.filename, value.path)
@@ -344,7 +371,11 @@ class WFrame:
 
         def make() -> None:
             dset = write_dataset(
-                parent, h5_name, value, kind, target_of=self.ctx.target_of
+                parent,
+                h5_name,
+                value,
+                _copy_kind(value, kind),
+                target_of=self.ctx.target_of,
             )
             for name, attr in extra.items():
                 write_attribute(dset, name, attr)
@@ -355,8 +386,10 @@ class WFrame:
             make()
 
     def link(self, field: str, h5_name: str) -> None:
-        value = getattr(self.model, field, None)
+        value = self._get(field)
         if value is None:
+            return
+        if self._external_in_source(h5_name):
             return
         if isinstance(value, ExternalLink):
             external_link(self.h5obj, h5_name, value.filename, value.path)
@@ -366,6 +399,8 @@ class WFrame:
     def children(self, field: str) -> None:
         children = getattr(self.model, field, None) or {}
         for h5_name, child in children.items():
+            if self._external_in_source(h5_name):
+                continue
             if isinstance(child, ExternalLink):
                 external_link(self.h5obj, h5_name, child.filename, child.path)
             elif self._linked_in_source(h5_name, child):
@@ -388,8 +423,9 @@ class WFrame:
             namespace, type_name = self.nwb_type
             write_attribute(h5obj, "namespace", namespace, "text")
             write_attribute(h5obj, key, type_name, "text")
-            object_id = source.object_id if source is not None else None
-            write_attribute(h5obj, "object_id", object_id or new_object_id(), "text")
+            object_id = source.object_id if source is not None else new_object_id()
+            if object_id is not None:  # a read object without one stays without
+                write_attribute(h5obj, "object_id", object_id, "text")
             self.ctx.types_written.add(self.nwb_type)
         if source is None:
             return
