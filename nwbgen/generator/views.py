@@ -135,12 +135,20 @@ class FieldView:
 
     @property
     def field_args(self) -> str:
-        if not self.description:
-            return self.default_repr
+        """``Field(...)`` arguments: the default by keyword (``default=``,
+        ``default_factory=``), so that type checkers without the pydantic plugin
+        (dataclass_transform) see which fields are optional; none when required."""
+        args = []
         default = self.default_repr
         if default.startswith("'"):
             default = _pystr(default[1:-1]) if '"' not in default else default
-        return f"{default}, description={_pystr(self.description)}"
+        if default.startswith("default_factory="):
+            args.append(default)
+        elif default != "...":
+            args.append(f"default={default}")
+        if self.description:
+            args.append(f"description={_pystr(self.description)}")
+        return ", ".join(args)
 
 
 @dataclass(frozen=True)

@@ -105,15 +105,23 @@ class HDF5IO:
         """
         if self.mode == "r":
             raise ValueError(f"{self.path}: opened for reading; use mode='w' to write")
+        from ..runtime.encode import HDF5WriteError
         from ..runtime.h5write import atomic_h5_file
         from ..runtime.writer import WriteContext, package_of
         from .specwrite import with_includes, write_specifications
 
-        with atomic_h5_file(self.path, overwrite=self.overwrite) as h5f:
-            ctx = WriteContext(h5f, {})
-            ctx.write_root(nwbfile)
-            packages = {package_of(cls) for cls in ctx.classes_written}
-            write_specifications(h5f, with_includes(packages))
+        temporary = ""
+        try:
+            with atomic_h5_file(self.path, overwrite=self.overwrite) as h5f:
+                temporary = h5f.filename
+                ctx = WriteContext(h5f, {})
+                ctx.write_root(nwbfile)
+                packages = {package_of(cls) for cls in ctx.classes_written}
+                write_specifications(h5f, with_includes(packages))
+        except HDF5WriteError as exc:
+            # name the file the user asked for, not the removed temporary one
+            message = str(exc).replace(temporary, self.path) if temporary else str(exc)
+            raise HDF5WriteError(message) from None
 
     # -- reading ---------------------------------------------------------------------
     def read(self, path: str = "/") -> Any:

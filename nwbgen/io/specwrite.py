@@ -72,7 +72,24 @@ def write_specifications(h5file: h5py.File, packages: list[ModuleType]) -> None:
         if spec["version"] in specs.get(spec["name"], {}):
             continue
         group = specs.require_group(spec["name"]).create_group(spec["version"])
-        for source, content in spec["sources"].items():
+        for source, content in _as_cached(spec["sources"]).items():
             text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
             group.create_dataset(source, data=text, dtype=h5py.string_dtype())
     h5file.attrs.create(".specloc", specs.ref, dtype=h5py.ref_dtype)
+
+
+def _as_cached(sources: dict[str, Any]) -> dict[str, Any]:
+    """The sources as NWB files cache them: the namespace names each schema source
+    by its dataset name (``nwb.base``, not ``nwb.base.yaml``), as pynwb's validator
+    and nwbinspector look them up."""
+    namespace = json.loads(json.dumps(sources.get("namespace", {})))
+    for entry in namespace.get("namespaces", []):
+        for item in entry.get("schema", []):
+            name = item.get("source")
+            if isinstance(name, str):
+                stem = (
+                    name.rsplit(".", 1)[0] if name.endswith((".yaml", ".yml")) else name
+                )
+                if stem in sources:
+                    item["source"] = stem
+    return {**sources, "namespace": namespace} if "namespace" in sources else sources

@@ -8,6 +8,7 @@ model is built from Python values.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -82,20 +83,32 @@ class ArraySpec:
     def validate(self, value: Any) -> Any:
         if value is None:  # optional members (Annotated[Array[...] | None, ...])
             return None
+        if hasattr(value, "data") and hasattr(value, "options"):
+            # data with storage options (``DataIO``): check the data, keep the wrapper
+            self.validate(value.data)
+            return value
+        if isinstance(value, Iterator):
+            return value  # blocks for a writer, larger than memory: shape unknown
         if isinstance(value, (list, tuple)) or np.isscalar(value):
-            value = np.asarray(
-                value,
-                dtype=(
-                    NUMPY_DTYPES.get(self.dtype)
-                    if isinstance(self.dtype, str)
-                    else None
-                ),
-            )
+            value = self._from_python(value)
         elif not (hasattr(value, "shape") and hasattr(value, "dtype")):
             raise ValueError(f"expected an array, got {type(value).__name__}")
         if self.shape is not None:
             self.check_shape(tuple(value.shape))
         return value
+
+    def _from_python(self, value: Any) -> np.ndarray:
+        """Python values as an array of the schema's dtype when that holds them
+        exactly (whole numbers in range); otherwise at least as wide (a list of
+        floats stays float64 where the schema says float32, as pynwb stores it: the
+        schema's dtype is a minimum). Text and others as numpy infers."""
+        array = np.asarray(value)
+        schema = NUMPY_DTYPES.get(self.dtype) if isinstance(self.dtype, str) else None
+        if schema is None or array.dtype.kind not in "biuf":
+            return array
+        if array.size == 0 or (array.dtype.kind in "biu" and _fits(array, schema)):
+            return array.astype(schema)  # whole numbers the schema's dtype holds
+        return array.astype(np.promote_types(array.dtype, schema), copy=False)
 
     def check_shape(self, shape: tuple[int, ...]) -> None:
         assert self.shape is not None
@@ -108,3 +121,14 @@ class ArraySpec:
             str(tuple("*" if s is None else s for s in alt)) for alt in self.shape
         )
         raise ValueError(f"shape {shape} does not match {allowed}")
+
+
+def _fits(array: np.ndarray, dtype: Any) -> bool:
+    """Whole numbers all representable in ``dtype``."""
+    target = np.dtype(dtype)
+    if target.kind == "b":
+        return array.dtype.kind == "b"
+    if target.kind == "f":
+        return bool(np.all(np.abs(array) < 2 ** (np.finfo(target).nmant + 1)))
+    info = np.iinfo(target)
+    return bool(array.min() >= info.min and array.max() <= info.max)

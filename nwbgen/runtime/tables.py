@@ -122,9 +122,16 @@ class DynamicTableMixin:
         return members[name]
 
     def index_of(self, name: str) -> Any:
-        """The VectorIndex of a ragged column, or ``None``."""
-        found = self._members().get(f"{name}_index")
-        return found if isinstance(found, VectorIndexMixin) else None
+        """The (outermost) VectorIndex of a ragged column, or ``None``: a doubly
+        ragged column ``x`` has ``x_index`` into ``x`` and ``x_index_index`` into
+        ``x_index``; rows are the outermost index's."""
+        members = self._members()
+        found = None
+        key = f"{name}_index"
+        while isinstance(members.get(key), VectorIndexMixin):
+            found = members[key]
+            key = f"{key}_index"
+        return found
 
     def __len__(self) -> int:
         ids = getattr(self, "id", None)
@@ -198,11 +205,23 @@ class AlignedDynamicTableMixin(DynamicTableMixin):
             return []
         return [str(n) for n in np.asarray(_values(names)).reshape(-1)]
 
+    def _sub_tables(self) -> dict[str, Any]:
+        """HDF5 name -> sub-table: named table members (a subtype's declared
+        categories) and tables held by type."""
+        out: dict[str, Any] = {}
+        for field in type(self).model_fields:  # type: ignore[attr-defined]
+            value = getattr(self, field, None)
+            if isinstance(value, DynamicTableMixin):
+                out[value.name] = value  # type: ignore[attr-defined]
+        for value in (getattr(self, "children", None) or {}).values():
+            if isinstance(value, DynamicTableMixin):
+                out[value.name] = value  # type: ignore[attr-defined]
+        return out
+
     def category(self, name: str) -> Any:
         """The sub-table of category ``name``."""
-        children = getattr(self, "children", None) or {}
-        found = children.get(name)
-        if found is None or not isinstance(found, DynamicTableMixin):
+        found = self._sub_tables().get(name)
+        if found is None:
             raise KeyError(
                 f"table {self.name!r} has no category {name!r} "  # type: ignore[attr-defined]
                 f"(categories: {', '.join(self.category_names)})"

@@ -197,7 +197,9 @@ def test_dangling_reference_and_link_are_violations(copy: Path):
 def test_a_reference_cycle_gives_the_same_objects(copy: Path):
     with h5py.File(copy, "a") as h5f:
         h5f["/general/devices/probe"].attrs["used_by"] = h5f["/acquisition/raw"].ref
-        h5f["/acquisition/raw"].attrs["recorded_with"] = h5f["/general/devices/probe"].ref
+        h5f["/acquisition/raw"].attrs["recorded_with"] = h5f[
+            "/general/devices/probe"
+        ].ref
     with HDF5IO(copy) as io:
         nwbfile = io.read()
         raw = nwbfile.acquisition["raw"]
@@ -242,6 +244,6 @@ def test_bad_input_names_the_file(tmp_path: Path):
     assert "specifications" in str(raised.value)
 
 
-def test_only_reading_is_supported_yet():
-    with pytest.raises(ValueError, match="mode 'x'"):
-        HDF5IO(EXAMPLE, mode="x")
+def test_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="mode 'a'"):
+        HDF5IO(EXAMPLE, mode="a")

@@ -37,14 +37,6 @@ FILES = sorted(example.BUILDERS)
 #: nwbinspector messages that mean the file is broken, not merely improvable
 BROKEN = {Importance.CRITICAL, Importance.PYNWB_VALIDATION, Importance.ERROR}
 
-#: the writer's /specifications namespaces name their sources "base.yaml", the
-#: datasets beside them are "base": hdmf cannot load the cached namespace
-CACHED_SPEC_BUG = (
-    "nwbgen writes /specifications/<ns>/<version>/namespace with schema sources "
-    "'nwb.base.yaml' etc. while the datasets are named 'nwb.base': loading the "
-    "cached namespaces fails (KeyError: object 'base.yaml' doesn't exist)"
-)
-
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, Path]]:
@@ -219,7 +211,6 @@ def test_pynwb_validates_the_content(written, name: str) -> None:
     assert validate(path=str(written[name][1]), use_cached_namespaces=False) == []
 
 
-@pytest.mark.xfail(strict=True, reason=CACHED_SPEC_BUG)
 @pytest.mark.parametrize("name", FILES)
 def test_pynwb_validates_with_the_cached_specifications(written, name: str) -> None:
     """What ``pynwb-validate FILE`` does: against the specs the file carries."""
@@ -234,7 +225,6 @@ def test_nwbinspector_finds_nothing_critical_in_the_content(
     assert [m for m in messages if m.importance in BROKEN] == []
 
 
-@pytest.mark.xfail(strict=True, reason=CACHED_SPEC_BUG)
 @pytest.mark.parametrize("name", FILES)
 def test_nwbinspector_finds_nothing_critical_in_the_file(written, name: str) -> None:
     # inspecting a path first validates against the cached specifications; a

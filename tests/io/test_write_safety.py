@@ -149,11 +149,6 @@ def test_an_error_from_the_data_fails_cleanly(target: Path) -> None:
     assert listing(target.parent) == [target.name]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="write errors name the temporary file (.NAME.<uuid>.tmp) that is "
-    "removed, not the target path",
-)
 def test_a_write_error_names_the_target_file(tmp_path: Path) -> None:
     target = tmp_path / "session.nwb"
     with pytest.raises(HDF5WriteError) as raised:

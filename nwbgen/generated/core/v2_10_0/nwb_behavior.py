@@ -18,7 +18,7 @@ from .nwb_misc import IntervalSeries
 class SpatialSeriesData(TimeSeriesData):
     """1-D or 2-D array storing position or direction relative to some reference frame."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -31,9 +31,9 @@ class SpatialSeriesData(TimeSeriesData):
                 ("num_times", "x,y,z"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        "meters",
+        default="meters",
         description="Base unit of measurement for working with the data. The default value is 'meters'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion' and add 'offset'.",
     )
 
@@ -44,11 +44,11 @@ class SpatialSeries(TimeSeries):
     __nwb_type__ = ("core", "SpatialSeries")
 
     data: SpatialSeriesData = Field(
-        ...,
-        description="1-D or 2-D array storing position or direction relative to some reference frame.",
+        description="1-D or 2-D array storing position or direction relative to some reference frame."
     )
     reference_frame: str | None = Field(
-        None, description="Description defining what exactly 'straight-ahead' means."
+        default=None,
+        description="Description defining what exactly 'straight-ahead' means.",
     )
 
 
@@ -57,10 +57,9 @@ class BehavioralEpochs(NWBDataInterface):
 
     __nwb_type__ = ("core", "BehavioralEpochs")
 
-    name: str = Field("BehavioralEpochs")
+    name: str = Field(default="BehavioralEpochs")
     children: dict[str, IntervalSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -69,10 +68,9 @@ class BehavioralEvents(NWBDataInterface):
 
     __nwb_type__ = ("core", "BehavioralEvents")
 
-    name: str = Field("BehavioralEvents")
+    name: str = Field(default="BehavioralEvents")
     children: dict[str, TimeSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -81,10 +79,9 @@ class BehavioralTimeSeries(NWBDataInterface):
 
     __nwb_type__ = ("core", "BehavioralTimeSeries")
 
-    name: str = Field("BehavioralTimeSeries")
+    name: str = Field(default="BehavioralTimeSeries")
     children: dict[str, TimeSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -93,10 +90,9 @@ class PupilTracking(NWBDataInterface):
 
     __nwb_type__ = ("core", "PupilTracking")
 
-    name: str = Field("PupilTracking")
+    name: str = Field(default="PupilTracking")
     children: dict[str, TimeSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -105,10 +101,9 @@ class EyeTracking(NWBDataInterface):
 
     __nwb_type__ = ("core", "EyeTracking")
 
-    name: str = Field("EyeTracking")
+    name: str = Field(default="EyeTracking")
     children: dict[str, SpatialSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -117,10 +112,9 @@ class CompassDirection(NWBDataInterface):
 
     __nwb_type__ = ("core", "CompassDirection")
 
-    name: str = Field("CompassDirection")
+    name: str = Field(default="CompassDirection")
     children: dict[str, SpatialSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -129,8 +123,7 @@ class Position(NWBDataInterface):
 
     __nwb_type__ = ("core", "Position")
 
-    name: str = Field("Position")
+    name: str = Field(default="Position")
     children: dict[str, SpatialSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )

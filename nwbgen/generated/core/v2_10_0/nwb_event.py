@@ -17,11 +17,11 @@ from ...hdmf_common.v1_9_0.table import DynamicTable, VectorData
 class EventsTableAnnotation(VectorData):
     """Column containing user annotations about events."""
 
-    name: str = Field("annotation")
+    name: str = Field(default="annotation")
     value: Annotated[
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class TimestampVectorData(VectorData):
@@ -32,13 +32,13 @@ class TimestampVectorData(VectorData):
     value: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
     unit: Literal["seconds"] = Field(
-        "seconds",
+        default="seconds",
         description="The unit of measurement for the timestamps, fixed to 'seconds'.",
     )
     resolution: float | None = Field(
-        None,
+        default=None,
         description="The temporal resolution of the timestamps, in seconds. This is typically the sampling period (1 / sampling_rate), also known as the clock period, of the data acquisition system from which the timestamps were recorded or derived.",
     )
 
@@ -51,13 +51,13 @@ class DurationVectorData(VectorData):
     value: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
     unit: Literal["seconds"] = Field(
-        "seconds",
+        default="seconds",
         description="The unit of measurement for the durations, fixed to 'seconds'.",
     )
     resolution: float | None = Field(
-        None,
+        default=None,
         description="The temporal resolution of the durations, in seconds. This is typically the sampling period (1 / sampling_rate), also known as the clock period, of the data acquisition system from which the durations were recorded or derived.",
     )
 
@@ -68,21 +68,19 @@ class EventsTable(DynamicTable):
     __nwb_type__ = ("core", "EventsTable")
 
     description: str = Field(
-        ...,
-        description="A description of the events stored in the table, including information about how the event times were computed, especially if the times are the result of processing or filtering raw data. For example, if the experimenter is encoding different types of events using a strobed or N-bit encoding, then the description should describe which channels were used and how the event time is computed, e.g., as the rise time of the first bit.",
+        description="A description of the events stored in the table, including information about how the event times were computed, especially if the times are the result of processing or filtering raw data. For example, if the experimenter is encoding different types of events using a strobed or N-bit encoding, then the description should describe which channels were used and how the event time is computed, e.g., as the rise time of the first bit."
     )
     source_description: str | None = Field(
-        None,
+        default=None,
         description='Optional short text description of where the events came from, applying to every row in the table. For example, "Acquisition system" for events emitted directly by the acquisition system (e.g., TTL edges or hardware event channels); "Thresholding of analog signal ANALOG1 at 3 V" for events produced by a detection algorithm run on acquired data; or "Manual video review" for events added by a human annotator. This is a free-text label of origin only; use `description` for the longer narrative of how the event times were computed (channels used, encoding scheme, algorithm parameters, etc.).',
     )
     timestamp: TimestampVectorData = Field(
-        ...,
-        description="Column containing the time that each event occurred, in seconds, from the session start time.",
+        description="Column containing the time that each event occurred, in seconds, from the session start time."
     )
     duration: DurationVectorData | None = Field(
-        None,
+        default=None,
         description="Optional column containing the duration of each event, in seconds. A value of NaN can be used for events without a duration or with a duration that is not yet specified.",
     )
     annotation: EventsTableAnnotation | None = Field(
-        None, description="Column containing user annotations about events."
+        default=None, description="Column containing user annotations about events."
     )

@@ -18,7 +18,7 @@ from .nwb_misc import IntervalSeries
 class SpatialSeriesData(TimeSeriesData):
     """1-D or 2-D array storing position or direction relative to some reference frame."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -26,9 +26,9 @@ class SpatialSeriesData(TimeSeriesData):
             shape=((None,), (None, None)),
             dims=(("num_times",), ("num_times", "num_features")),
         ),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        "meters",
+        default="meters",
         description="Base unit of measurement for working with the data. The default value is 'meters'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
     )
 
@@ -39,11 +39,11 @@ class SpatialSeries(TimeSeries):
     __nwb_type__ = ("core", "SpatialSeries")
 
     data: SpatialSeriesData = Field(
-        ...,
-        description="1-D or 2-D array storing position or direction relative to some reference frame.",
+        description="1-D or 2-D array storing position or direction relative to some reference frame."
     )
     reference_frame: str | None = Field(
-        None, description="Description defining what exactly 'straight-ahead' means."
+        default=None,
+        description="Description defining what exactly 'straight-ahead' means.",
     )
 
 
@@ -52,7 +52,7 @@ class BehavioralEpochs(NWBDataInterface):
 
     __nwb_type__ = ("core", "BehavioralEpochs")
 
-    name: str = Field("BehavioralEpochs")
+    name: str = Field(default="BehavioralEpochs")
     children: dict[str, IntervalSeries] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -64,7 +64,7 @@ class BehavioralEvents(NWBDataInterface):
 
     __nwb_type__ = ("core", "BehavioralEvents")
 
-    name: str = Field("BehavioralEvents")
+    name: str = Field(default="BehavioralEvents")
     children: dict[str, TimeSeries] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -76,7 +76,7 @@ class BehavioralTimeSeries(NWBDataInterface):
 
     __nwb_type__ = ("core", "BehavioralTimeSeries")
 
-    name: str = Field("BehavioralTimeSeries")
+    name: str = Field(default="BehavioralTimeSeries")
     children: dict[str, TimeSeries] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -88,10 +88,9 @@ class PupilTracking(NWBDataInterface):
 
     __nwb_type__ = ("core", "PupilTracking")
 
-    name: str = Field("PupilTracking")
+    name: str = Field(default="PupilTracking")
     children: dict[str, TimeSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -100,7 +99,7 @@ class EyeTracking(NWBDataInterface):
 
     __nwb_type__ = ("core", "EyeTracking")
 
-    name: str = Field("EyeTracking")
+    name: str = Field(default="EyeTracking")
     children: dict[str, SpatialSeries] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -112,7 +111,7 @@ class CompassDirection(NWBDataInterface):
 
     __nwb_type__ = ("core", "CompassDirection")
 
-    name: str = Field("CompassDirection")
+    name: str = Field(default="CompassDirection")
     children: dict[str, SpatialSeries] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -124,8 +123,7 @@ class Position(NWBDataInterface):
 
     __nwb_type__ = ("core", "Position")
 
-    name: str = Field("Position")
+    name: str = Field(default="Position")
     children: dict[str, SpatialSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )

@@ -19,23 +19,22 @@ from .nwb_device import Device
 class PatchClampSeriesData(TimeSeriesData):
     """Recorded voltage or current."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(dtype="numeric", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        ...,
-        description="Base unit of measurement for working with the data. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
+        description="Base unit of measurement for working with the data. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'."
     )
 
 
 class CurrentClampSeriesData(PatchClampSeriesData):
     """Recorded voltage."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     unit: Literal["volts"] = Field(
-        "volts",
+        default="volts",
         description="Base unit of measurement for working with the data. which is fixed to 'volts'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
     )
 
@@ -43,9 +42,9 @@ class CurrentClampSeriesData(PatchClampSeriesData):
 class CurrentClampStimulusSeriesData(PatchClampSeriesData):
     """Stimulus current applied."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     unit: Literal["amperes"] = Field(
-        "amperes",
+        default="amperes",
         description="Base unit of measurement for working with the data. which is fixed to 'amperes'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
     )
 
@@ -53,9 +52,9 @@ class CurrentClampStimulusSeriesData(PatchClampSeriesData):
 class VoltageClampSeriesData(PatchClampSeriesData):
     """Recorded current."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     unit: Literal["amperes"] = Field(
-        "amperes",
+        default="amperes",
         description="Base unit of measurement for working with the data. which is fixed to 'amperes'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
     )
 
@@ -63,10 +62,10 @@ class VoltageClampSeriesData(PatchClampSeriesData):
 class VoltageClampSeriesCapacitanceFast(DatasetModel):
     """Fast capacitance, in farads."""
 
-    name: str = Field("capacitance_fast")
-    value: float = Field(...)
+    name: str = Field(default="capacitance_fast")
+    value: float = Field()
     unit: Literal["farads"] = Field(
-        "farads",
+        default="farads",
         description="Unit of measurement for capacitance_fast, which is fixed to 'farads'.",
     )
 
@@ -74,10 +73,10 @@ class VoltageClampSeriesCapacitanceFast(DatasetModel):
 class VoltageClampSeriesCapacitanceSlow(DatasetModel):
     """Slow capacitance, in farads."""
 
-    name: str = Field("capacitance_slow")
-    value: float = Field(...)
+    name: str = Field(default="capacitance_slow")
+    value: float = Field()
     unit: Literal["farads"] = Field(
-        "farads",
+        default="farads",
         description="Unit of measurement for capacitance_fast, which is fixed to 'farads'.",
     )
 
@@ -85,10 +84,10 @@ class VoltageClampSeriesCapacitanceSlow(DatasetModel):
 class VoltageClampSeriesResistanceCompBandwidth(DatasetModel):
     """Resistance compensation bandwidth, in hertz."""
 
-    name: str = Field("resistance_comp_bandwidth")
-    value: float = Field(...)
+    name: str = Field(default="resistance_comp_bandwidth")
+    value: float = Field()
     unit: Literal["hertz"] = Field(
-        "hertz",
+        default="hertz",
         description="Unit of measurement for resistance_comp_bandwidth, which is fixed to 'hertz'.",
     )
 
@@ -96,10 +95,10 @@ class VoltageClampSeriesResistanceCompBandwidth(DatasetModel):
 class VoltageClampSeriesResistanceCompCorrection(DatasetModel):
     """Resistance compensation correction, in percent."""
 
-    name: str = Field("resistance_comp_correction")
-    value: float = Field(...)
+    name: str = Field(default="resistance_comp_correction")
+    value: float = Field()
     unit: Literal["percent"] = Field(
-        "percent",
+        default="percent",
         description="Unit of measurement for resistance_comp_correction, which is fixed to 'percent'.",
     )
 
@@ -107,10 +106,10 @@ class VoltageClampSeriesResistanceCompCorrection(DatasetModel):
 class VoltageClampSeriesResistanceCompPrediction(DatasetModel):
     """Resistance compensation prediction, in percent."""
 
-    name: str = Field("resistance_comp_prediction")
-    value: float = Field(...)
+    name: str = Field(default="resistance_comp_prediction")
+    value: float = Field()
     unit: Literal["percent"] = Field(
-        "percent",
+        default="percent",
         description="Unit of measurement for resistance_comp_prediction, which is fixed to 'percent'.",
     )
 
@@ -118,10 +117,10 @@ class VoltageClampSeriesResistanceCompPrediction(DatasetModel):
 class VoltageClampSeriesWholeCellCapacitanceComp(DatasetModel):
     """Whole cell capacitance compensation, in farads."""
 
-    name: str = Field("whole_cell_capacitance_comp")
-    value: float = Field(...)
+    name: str = Field(default="whole_cell_capacitance_comp")
+    value: float = Field()
     unit: Literal["farads"] = Field(
-        "farads",
+        default="farads",
         description="Unit of measurement for whole_cell_capacitance_comp, which is fixed to 'farads'.",
     )
 
@@ -129,10 +128,10 @@ class VoltageClampSeriesWholeCellCapacitanceComp(DatasetModel):
 class VoltageClampSeriesWholeCellSeriesResistanceComp(DatasetModel):
     """Whole cell series resistance compensation, in ohms."""
 
-    name: str = Field("whole_cell_series_resistance_comp")
-    value: float = Field(...)
+    name: str = Field(default="whole_cell_series_resistance_comp")
+    value: float = Field()
     unit: Literal["ohms"] = Field(
-        "ohms",
+        default="ohms",
         description="Unit of measurement for whole_cell_series_resistance_comp, which is fixed to 'ohms'.",
     )
 
@@ -140,9 +139,9 @@ class VoltageClampSeriesWholeCellSeriesResistanceComp(DatasetModel):
 class VoltageClampStimulusSeriesData(PatchClampSeriesData):
     """Stimulus voltage applied."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     unit: Literal["volts"] = Field(
-        "volts",
+        default="volts",
         description="Base unit of measurement for working with the data. which is fixed to 'volts'. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
     )
 
@@ -153,25 +152,29 @@ class IntracellularElectrode(NWBContainer):
     __nwb_type__ = ("core", "IntracellularElectrode")
 
     description: str = Field(
-        ..., description="Description of electrode (e.g.,  whole-cell, sharp, etc.)."
+        description="Description of electrode (e.g.,  whole-cell, sharp, etc.)."
     )
-    filtering: str | None = Field(None, description="Electrode specific filtering.")
+    filtering: str | None = Field(
+        default=None, description="Electrode specific filtering."
+    )
     initial_access_resistance: str | None = Field(
-        None, description="Initial access resistance."
+        default=None, description="Initial access resistance."
     )
     location: str | None = Field(
-        None,
+        default=None,
         description="Location of the electrode. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
     )
-    resistance: str | None = Field(None, description="Electrode resistance, in ohms.")
+    resistance: str | None = Field(
+        default=None, description="Electrode resistance, in ohms."
+    )
     seal: str | None = Field(
-        None, description="Information about seal used for recording."
+        default=None, description="Information about seal used for recording."
     )
     slice: str | None = Field(
-        None, description="Information about slice used for recording."
+        default=None, description="Information about slice used for recording."
     )
     device: Device = Field(
-        ..., description="Device that was used to record from this electrode."
+        description="Device that was used to record from this electrode."
     )
 
 
@@ -181,20 +184,19 @@ class PatchClampSeries(TimeSeries):
     __nwb_type__ = ("core", "PatchClampSeries")
 
     stimulus_description: str = Field(
-        ..., description="Protocol/stimulus name for this patch-clamp dataset."
+        description="Protocol/stimulus name for this patch-clamp dataset."
     )
     sweep_number: int | None = Field(
-        None,
+        default=None,
         description="Sweep number, allows to group different PatchClampSeries together.",
     )
-    data: PatchClampSeriesData = Field(..., description="Recorded voltage or current.")
+    data: PatchClampSeriesData = Field(description="Recorded voltage or current.")
     gain: float | None = Field(
-        None,
+        default=None,
         description="Gain of the recording, in units Volt/Amp (v-clamp) or Volt/Volt (c-clamp).",
     )
     electrode: IntracellularElectrode = Field(
-        ...,
-        description="Link to IntracellularElectrode object that describes the electrode that was used to apply or record this data.",
+        description="Link to IntracellularElectrode object that describes the electrode that was used to apply or record this data."
     )
 
 
@@ -203,11 +205,15 @@ class CurrentClampSeries(PatchClampSeries):
 
     __nwb_type__ = ("core", "CurrentClampSeries")
 
-    data: CurrentClampSeriesData = Field(..., description="Recorded voltage.")
-    bias_current: float | None = Field(None, description="Bias current, in amps.")
-    bridge_balance: float | None = Field(None, description="Bridge balance, in ohms.")
+    data: CurrentClampSeriesData = Field(description="Recorded voltage.")
+    bias_current: float | None = Field(
+        default=None, description="Bias current, in amps."
+    )
+    bridge_balance: float | None = Field(
+        default=None, description="Bridge balance, in ohms."
+    )
     capacitance_compensation: float | None = Field(
-        None, description="Capacitance compensation, in farads."
+        default=None, description="Capacitance compensation, in farads."
     )
 
 
@@ -216,12 +222,14 @@ class IZeroClampSeries(CurrentClampSeries):
 
     __nwb_type__ = ("core", "IZeroClampSeries")
 
-    bias_current: float = Field(0.0, description="Bias current, in amps, fixed to 0.0.")
+    bias_current: float = Field(
+        default=0.0, description="Bias current, in amps, fixed to 0.0."
+    )
     bridge_balance: float = Field(
-        0.0, description="Bridge balance, in ohms, fixed to 0.0."
+        default=0.0, description="Bridge balance, in ohms, fixed to 0.0."
     )
     capacitance_compensation: float = Field(
-        0.0, description="Capacitance compensation, in farads, fixed to 0.0."
+        default=0.0, description="Capacitance compensation, in farads, fixed to 0.0."
     )
 
 
@@ -231,7 +239,7 @@ class CurrentClampStimulusSeries(PatchClampSeries):
     __nwb_type__ = ("core", "CurrentClampStimulusSeries")
 
     data: CurrentClampStimulusSeriesData = Field(
-        ..., description="Stimulus current applied."
+        description="Stimulus current applied."
     )
 
 
@@ -240,28 +248,36 @@ class VoltageClampSeries(PatchClampSeries):
 
     __nwb_type__ = ("core", "VoltageClampSeries")
 
-    data: VoltageClampSeriesData = Field(..., description="Recorded current.")
+    data: VoltageClampSeriesData = Field(description="Recorded current.")
     capacitance_fast: VoltageClampSeriesCapacitanceFast | None = Field(
-        None, description="Fast capacitance, in farads."
+        default=None, description="Fast capacitance, in farads."
     )
     capacitance_slow: VoltageClampSeriesCapacitanceSlow | None = Field(
-        None, description="Slow capacitance, in farads."
+        default=None, description="Slow capacitance, in farads."
     )
     resistance_comp_bandwidth: VoltageClampSeriesResistanceCompBandwidth | None = Field(
-        None, description="Resistance compensation bandwidth, in hertz."
+        default=None, description="Resistance compensation bandwidth, in hertz."
     )
     resistance_comp_correction: VoltageClampSeriesResistanceCompCorrection | None = (
-        Field(None, description="Resistance compensation correction, in percent.")
+        Field(
+            default=None, description="Resistance compensation correction, in percent."
+        )
     )
     resistance_comp_prediction: VoltageClampSeriesResistanceCompPrediction | None = (
-        Field(None, description="Resistance compensation prediction, in percent.")
+        Field(
+            default=None, description="Resistance compensation prediction, in percent."
+        )
     )
     whole_cell_capacitance_comp: VoltageClampSeriesWholeCellCapacitanceComp | None = (
-        Field(None, description="Whole cell capacitance compensation, in farads.")
+        Field(
+            default=None, description="Whole cell capacitance compensation, in farads."
+        )
     )
     whole_cell_series_resistance_comp: (
         VoltageClampSeriesWholeCellSeriesResistanceComp | None
-    ) = Field(None, description="Whole cell series resistance compensation, in ohms.")
+    ) = Field(
+        default=None, description="Whole cell series resistance compensation, in ohms."
+    )
 
 
 class VoltageClampStimulusSeries(PatchClampSeries):
@@ -270,14 +286,14 @@ class VoltageClampStimulusSeries(PatchClampSeries):
     __nwb_type__ = ("core", "VoltageClampStimulusSeries")
 
     data: VoltageClampStimulusSeriesData = Field(
-        ..., description="Stimulus voltage applied."
+        description="Stimulus voltage applied."
     )
 
 
 class SweepTableSweepNumber(VectorData):
     """Sweep number of the PatchClampSeries in that row."""
 
-    name: str = Field("sweep_number")
+    name: str = Field(default="sweep_number")
     value: Annotated[
         Array[np.uint32],
         ArraySpec(
@@ -290,14 +306,14 @@ class SweepTableSweepNumber(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class SweepTableSeries(VectorData):
     """The PatchClampSeries with the sweep number in that row."""
 
-    name: str = Field("series")
-    value: list[PatchClampSeries] = Field(...)  # type: ignore[assignment]
+    name: str = Field(default="series")
+    value: list[PatchClampSeries] = Field()  # type: ignore[assignment]
 
 
 class SweepTable(DynamicTable):
@@ -306,9 +322,9 @@ class SweepTable(DynamicTable):
     __nwb_type__ = ("core", "SweepTable")
 
     sweep_number: SweepTableSweepNumber = Field(
-        ..., description="Sweep number of the PatchClampSeries in that row."
+        description="Sweep number of the PatchClampSeries in that row."
     )
     series: SweepTableSeries = Field(
-        ..., description="The PatchClampSeries with the sweep number in that row."
+        description="The PatchClampSeries with the sweep number in that row."
     )
-    series_index: VectorIndex = Field(..., description="Index for series.")
+    series_index: VectorIndex = Field(description="Index for series.")

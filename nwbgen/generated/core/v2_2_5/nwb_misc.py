@@ -24,7 +24,7 @@ from .nwb_ecephys import ElectrodeGroup
 class AbstractFeatureSeriesData(TimeSeriesData):
     """Values of each feature at each time."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -32,9 +32,9 @@ class AbstractFeatureSeriesData(TimeSeriesData):
             shape=((None,), (None, None)),
             dims=(("num_times",), ("num_times", "num_features")),
         ),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        "see 'feature_units'",
+        default="see 'feature_units'",
         description="Since there can be different units for different features, store the units in 'feature_units'. The default value for this attribute is \"see 'feature_units'\".",
     )
 
@@ -45,34 +45,34 @@ class AbstractFeatureSeries(TimeSeries):
     __nwb_type__ = ("core", "AbstractFeatureSeries")
 
     data: AbstractFeatureSeriesData = Field(
-        ..., description="Values of each feature at each time."
+        description="Values of each feature at each time."
     )
     feature_units: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_features",),)),
-    ] = Field(None, description="Units of each feature.")
+    ] = Field(default=None, description="Units of each feature.")
     features: Annotated[
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_features",),)),
     ] = Field(
-        ..., description="Description of the features represented in TimeSeries::data."
+        description="Description of the features represented in TimeSeries::data."
     )
 
 
 class AnnotationSeriesData(TimeSeriesData):
     """Annotations made during an experiment."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
     resolution: float = Field(
-        -1.0,
+        default=-1.0,
         description="Smallest meaningful difference between values in data. Annotations have no units, so the value is fixed to -1.0.",
     )
     unit: Literal["n/a"] = Field(
-        "n/a",
+        default="n/a",
         description="Base unit of measurement for working with the data. Annotations have no units, so the value is fixed to 'n/a'.",
     )
 
@@ -83,24 +83,24 @@ class AnnotationSeries(TimeSeries):
     __nwb_type__ = ("core", "AnnotationSeries")
 
     data: AnnotationSeriesData = Field(
-        ..., description="Annotations made during an experiment."
+        description="Annotations made during an experiment."
     )
 
 
 class IntervalSeriesData(TimeSeriesData):
     """Use values >0 if interval started, <0 if interval ended."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.int8],
         ArraySpec(dtype="int8", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
     resolution: float = Field(
-        -1.0,
+        default=-1.0,
         description="Smallest meaningful difference between values in data. Annotations have no units, so the value is fixed to -1.0.",
     )
     unit: Literal["n/a"] = Field(
-        "n/a",
+        default="n/a",
         description="Base unit of measurement for working with the data. Annotations have no units, so the value is fixed to 'n/a'.",
     )
 
@@ -111,14 +111,14 @@ class IntervalSeries(TimeSeries):
     __nwb_type__ = ("core", "IntervalSeries")
 
     data: IntervalSeriesData = Field(
-        ..., description="Use values >0 if interval started, <0 if interval ended."
+        description="Use values >0 if interval started, <0 if interval ended."
     )
 
 
 class DecompositionSeriesData(TimeSeriesData):
     """Data decomposed into frequency bands."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -126,9 +126,9 @@ class DecompositionSeriesData(TimeSeriesData):
             shape=((None, None, None),),
             dims=(("num_times", "num_channels", "num_bands"),),
         ),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        "no unit",
+        default="no unit",
         description="Base unit of measurement for working with the data. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
     )
 
@@ -136,7 +136,7 @@ class DecompositionSeriesData(TimeSeriesData):
 class DecompositionSeriesBandsBandName(VectorData):
     """Name of the band, e.g. theta."""
 
-    name: str = Field("band_name")
+    name: str = Field(default="band_name")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -149,57 +149,56 @@ class DecompositionSeriesBandsBandName(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class DecompositionSeriesBandsBandLimits(VectorData):
     """Low and high limit of each band in Hz. If it is a Gaussian filter, use 2 SD on either side of the center."""
 
-    name: str = Field("band_limits")
+    name: str = Field(default="band_limits")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
             dtype="float32", shape=((None, 2),), dims=(("num_bands", "low, high"),)
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class DecompositionSeriesBandsBandMean(VectorData):
     """The mean Gaussian filters, in Hz."""
 
-    name: str = Field("band_mean")
+    name: str = Field(default="band_mean")
     value: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((None,),), dims=(("num_bands",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class DecompositionSeriesBandsBandStdev(VectorData):
     """The standard deviation of Gaussian filters, in Hz."""
 
-    name: str = Field("band_stdev")
+    name: str = Field(default="band_stdev")
     value: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((None,),), dims=(("num_bands",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class DecompositionSeriesBands(DynamicTable):
     """Table for describing the bands that this series was generated from. There should be one row in this table for each band."""
 
-    name: str = Field("bands")
+    name: str = Field(default="bands")
     band_name: DecompositionSeriesBandsBandName = Field(
-        ..., description="Name of the band, e.g. theta."
+        description="Name of the band, e.g. theta."
     )
     band_limits: DecompositionSeriesBandsBandLimits = Field(
-        ...,
-        description="Low and high limit of each band in Hz. If it is a Gaussian filter, use 2 SD on either side of the center.",
+        description="Low and high limit of each band in Hz. If it is a Gaussian filter, use 2 SD on either side of the center."
     )
     band_mean: DecompositionSeriesBandsBandMean = Field(
-        ..., description="The mean Gaussian filters, in Hz."
+        description="The mean Gaussian filters, in Hz."
     )
     band_stdev: DecompositionSeriesBandsBandStdev = Field(
-        ..., description="The standard deviation of Gaussian filters, in Hz."
+        description="The standard deviation of Gaussian filters, in Hz."
     )
 
 
@@ -209,17 +208,14 @@ class DecompositionSeries(TimeSeries):
     __nwb_type__ = ("core", "DecompositionSeries")
 
     data: DecompositionSeriesData = Field(
-        ..., description="Data decomposed into frequency bands."
+        description="Data decomposed into frequency bands."
     )
-    metric: str = Field(
-        ..., description="The metric used, e.g. phase, amplitude, power."
-    )
+    metric: str = Field(description="The metric used, e.g. phase, amplitude, power.")
     bands: DecompositionSeriesBands = Field(
-        ...,
-        description="Table for describing the bands that this series was generated from. There should be one row in this table for each band.",
+        description="Table for describing the bands that this series was generated from. There should be one row in this table for each band."
     )
     source_timeseries: TimeSeries | None = Field(
-        None,
+        default=None,
         description="Link to TimeSeries object that this data was calculated from. Metadata about electrodes and their position can be read from that ElectricalSeries so it is not necessary to store that information here.",
     )
 
@@ -227,7 +223,7 @@ class DecompositionSeries(TimeSeries):
 class UnitsSpikeTimes(VectorData):
     """Spike times for each unit."""
 
-    name: str = Field("spike_times")
+    name: str = Field(default="spike_times")
     value: Annotated[
         Array[np.float64],
         ArraySpec(
@@ -240,9 +236,9 @@ class UnitsSpikeTimes(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
     resolution: float | None = Field(
-        None,
+        default=None,
         description="The smallest possible difference between two spike times. Usually 1 divided by the acquisition sampling rate from which spike times were extracted, but could be larger if the acquisition time series was downsampled or smaller if the acquisition time series was smoothed/interpolated and it is possible for the spike time to be between samples.",
     )
 
@@ -250,26 +246,26 @@ class UnitsSpikeTimes(VectorData):
 class UnitsObsIntervals(VectorData):
     """Observation intervals for each unit."""
 
-    name: str = Field("obs_intervals")
+    name: str = Field(default="obs_intervals")
     value: Annotated[
         Array[np.float64],
         ArraySpec(
             dtype="float64", shape=((None, 2),), dims=(("num_intervals", "start|end"),)
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class UnitsElectrodeGroup(VectorData):
     """Electrode group that each spike unit came from."""
 
-    name: str = Field("electrode_group")
-    value: list[ElectrodeGroup] = Field(...)  # type: ignore[assignment]
+    name: str = Field(default="electrode_group")
+    value: list[ElectrodeGroup] = Field()  # type: ignore[assignment]
 
 
 class UnitsWaveformMean(VectorData):
     """Spike waveform mean for each spike unit."""
 
-    name: str = Field("waveform_mean")
+    name: str = Field(default="waveform_mean")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -280,17 +276,20 @@ class UnitsWaveformMean(VectorData):
                 ("num_units", "num_samples", "num_electrodes"),
             ),
         ),
-    ] = Field(...)
-    sampling_rate: float | None = Field(None, description="Sampling rate, in hertz.")
+    ] = Field()
+    sampling_rate: float | None = Field(
+        default=None, description="Sampling rate, in hertz."
+    )
     unit: Literal["volts"] = Field(
-        "volts", description="Unit of measurement. This value is fixed to 'volts'."
+        default="volts",
+        description="Unit of measurement. This value is fixed to 'volts'.",
     )
 
 
 class UnitsWaveformSd(VectorData):
     """Spike waveform standard deviation for each spike unit."""
 
-    name: str = Field("waveform_sd")
+    name: str = Field(default="waveform_sd")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -301,10 +300,13 @@ class UnitsWaveformSd(VectorData):
                 ("num_units", "num_samples", "num_electrodes"),
             ),
         ),
-    ] = Field(...)
-    sampling_rate: float | None = Field(None, description="Sampling rate, in hertz.")
+    ] = Field()
+    sampling_rate: float | None = Field(
+        default=None, description="Sampling rate, in hertz."
+    )
     unit: Literal["volts"] = Field(
-        "volts", description="Unit of measurement. This value is fixed to 'volts'."
+        default="volts",
+        description="Unit of measurement. This value is fixed to 'volts'.",
     )
 
 
@@ -313,32 +315,33 @@ class Units(DynamicTable):
 
     __nwb_type__ = ("core", "Units")
 
-    name: str = Field("Units")
+    name: str = Field(default="Units")
     spike_times_index: VectorIndex | None = Field(
-        None, description="Index into the spike_times dataset."
+        default=None, description="Index into the spike_times dataset."
     )
     spike_times: UnitsSpikeTimes | None = Field(
-        None, description="Spike times for each unit."
+        default=None, description="Spike times for each unit."
     )
     obs_intervals_index: VectorIndex | None = Field(
-        None, description="Index into the obs_intervals dataset."
+        default=None, description="Index into the obs_intervals dataset."
     )
     obs_intervals: UnitsObsIntervals | None = Field(
-        None, description="Observation intervals for each unit."
+        default=None, description="Observation intervals for each unit."
     )
     electrodes_index: VectorIndex | None = Field(
-        None, description="Index into electrodes."
+        default=None, description="Index into electrodes."
     )
     electrodes: DynamicTableRegion | None = Field(
-        None,
+        default=None,
         description="Electrode that each spike unit came from, specified using a DynamicTableRegion.",
     )
     electrode_group: UnitsElectrodeGroup | None = Field(
-        None, description="Electrode group that each spike unit came from."
+        default=None, description="Electrode group that each spike unit came from."
     )
     waveform_mean: UnitsWaveformMean | None = Field(
-        None, description="Spike waveform mean for each spike unit."
+        default=None, description="Spike waveform mean for each spike unit."
     )
     waveform_sd: UnitsWaveformSd | None = Field(
-        None, description="Spike waveform standard deviation for each spike unit."
+        default=None,
+        description="Spike waveform standard deviation for each spike unit.",
     )

@@ -18,13 +18,14 @@ from .nwb_device import Device
 class OptogeneticSeriesData(TimeSeriesData):
     """Applied power for optogenetic stimulus, in watts."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(dtype="numeric", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
     unit: Literal["watts"] = Field(
-        "watts", description="Unit of measurement for data, which is fixed to 'watts'."
+        default="watts",
+        description="Unit of measurement for data, which is fixed to 'watts'.",
     )
 
 
@@ -33,13 +34,12 @@ class OptogeneticStimulusSite(NWBContainer):
 
     __nwb_type__ = ("core", "OptogeneticStimulusSite")
 
-    description: str = Field(..., description="Description of stimulation site.")
-    excitation_lambda: float = Field(..., description="Excitation wavelength, in nm.")
+    description: str = Field(description="Description of stimulation site.")
+    excitation_lambda: float = Field(description="Excitation wavelength, in nm.")
     location: str = Field(
-        ...,
-        description="Location of the stimulation site. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
+        description="Location of the stimulation site. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible."
     )
-    device: Device = Field(..., description="Device that generated the stimulus.")
+    device: Device = Field(description="Device that generated the stimulus.")
 
 
 class OptogeneticSeries(TimeSeries):
@@ -48,9 +48,8 @@ class OptogeneticSeries(TimeSeries):
     __nwb_type__ = ("core", "OptogeneticSeries")
 
     data: OptogeneticSeriesData = Field(
-        ..., description="Applied power for optogenetic stimulus, in watts."
+        description="Applied power for optogenetic stimulus, in watts."
     )
     site: OptogeneticStimulusSite = Field(
-        ...,
-        description="Link to OptogeneticStimulusSite object that describes the site to which this stimulus was applied.",
+        description="Link to OptogeneticStimulusSite object that describes the site to which this stimulus was applied."
     )

@@ -30,7 +30,7 @@ class NWBDataInterface(NWBContainer):
 class TimeSeriesData(DatasetModel):
     """Data values. Data can be in 1-D, 2-D, 3-D, or 4-D. The first dimension should always represent time. This can also be used to store binary data (e.g., image frames). This can also be a link to data stored in an external file."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[Any],
         ArraySpec(
@@ -43,21 +43,20 @@ class TimeSeriesData(DatasetModel):
                 ("num_times", "num_DIM2", "num_DIM3", "num_DIM4"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
     conversion: float = Field(
-        1.0,
+        default=1.0,
         description="Scalar to multiply each element in data to convert it to the specified 'unit'. If the data are stored in acquisition system units or other units that require a conversion to be interpretable, multiply the data by 'conversion' to convert the data to the specified 'unit'. e.g. if the data acquisition system stores values in this object as signed 16-bit integers (int16 range -32,768 to 32,767) that correspond to a 5V range (-2.5V to 2.5V), and the data acquisition system gain is 8000X, then the 'conversion' multiplier to get from raw data acquisition values to recorded volts is 2.5/32768/8000 = 9.5367e-9.",
     )
     resolution: float = Field(
-        -1.0,
+        default=-1.0,
         description="Smallest meaningful difference between values in data, stored in the specified by unit, e.g., the change in value of the least significant bit, or a larger number if signal noise is known to be present. If unknown, use -1.0.",
     )
     unit: str = Field(
-        ...,
-        description="Base unit of measurement for working with the data. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
+        description="Base unit of measurement for working with the data. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'."
     )
     continuity: str | None = Field(
-        None,
+        default=None,
         description='Optionally describe the continuity of the data. Can be "continuous", "instantaneous", or "step". For example, a voltage trace would be "continuous", because samples are recorded from a continuous process. An array of lick times would be "instantaneous", because the data represents distinct moments in time. Times of image presentations would be "step" because the picture remains the same until the next timepoint. This field is optional, but is useful in providing information about the underlying data. It may inform the way this data is interpreted, the way it is visualized, and what analysis methods are applicable.',
     )
 
@@ -65,11 +64,11 @@ class TimeSeriesData(DatasetModel):
 class TimeSeriesStartingTime(DatasetModel):
     """Timestamp of the first sample in seconds. When timestamps are uniformly spaced, the timestamp of the first sample can be specified and all subsequent ones calculated from the sampling rate attribute."""
 
-    name: str = Field("starting_time")
-    value: float = Field(...)
-    rate: float = Field(..., description="Sampling rate, in Hz.")
+    name: str = Field(default="starting_time")
+    value: float = Field()
+    rate: float = Field(description="Sampling rate, in Hz.")
     unit: Literal["seconds"] = Field(
-        "seconds",
+        default="seconds",
         description="Unit of measurement for time, which is fixed to 'seconds'.",
     )
 
@@ -77,14 +76,14 @@ class TimeSeriesStartingTime(DatasetModel):
 class TimeSeriesTimestamps(DatasetModel):
     """Timestamps for samples stored in data, in seconds, relative to the common experiment master-clock stored in NWBFile.timestamps_reference_time."""
 
-    name: str = Field("timestamps")
+    name: str = Field(default="timestamps")
     value: Annotated[
         Array[np.float64],
         ArraySpec(dtype="float64", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
-    interval: int = Field(1, description="Value is '1'")
+    ] = Field()
+    interval: int = Field(default=1, description="Value is '1'")
     unit: Literal["seconds"] = Field(
-        "seconds",
+        default="seconds",
         description="Unit of measurement for timestamps, which is fixed to 'seconds'.",
     )
 
@@ -92,7 +91,7 @@ class TimeSeriesTimestamps(DatasetModel):
 class TimeSeriesSync(GroupModel):
     """Lab-specific time and sync information as provided directly from hardware devices and that is necessary for aligning all acquired time information to a common timebase. The timestamp array stores time in the common timebase. This group will usually only be populated in TimeSeries that are stored external to the NWB file, in files storing raw data. Once timestamp data is calculated, the contents of 'sync' are mostly for archival purposes."""
 
-    name: str = Field("sync")
+    name: str = Field(default="sync")
 
 
 class TimeSeries(NWBDataInterface):
@@ -101,40 +100,39 @@ class TimeSeries(NWBDataInterface):
     __nwb_type__ = ("core", "TimeSeries")
 
     description: str = Field(
-        "no description", description="Description of the time series."
+        default="no description", description="Description of the time series."
     )
     comments: str = Field(
-        "no comments",
+        default="no comments",
         description="Human-readable comments about the TimeSeries. This second descriptive field can be used to store additional information, or descriptive information if the primary description field is populated with a computer-readable string.",
     )
     data: TimeSeriesData = Field(
-        ...,
-        description="Data values. Data can be in 1-D, 2-D, 3-D, or 4-D. The first dimension should always represent time. This can also be used to store binary data (e.g., image frames). This can also be a link to data stored in an external file.",
+        description="Data values. Data can be in 1-D, 2-D, 3-D, or 4-D. The first dimension should always represent time. This can also be used to store binary data (e.g., image frames). This can also be a link to data stored in an external file."
     )
     starting_time: TimeSeriesStartingTime | None = Field(
-        None,
+        default=None,
         description="Timestamp of the first sample in seconds. When timestamps are uniformly spaced, the timestamp of the first sample can be specified and all subsequent ones calculated from the sampling rate attribute.",
     )
     timestamps: TimeSeriesTimestamps | None = Field(
-        None,
+        default=None,
         description="Timestamps for samples stored in data, in seconds, relative to the common experiment master-clock stored in NWBFile.timestamps_reference_time.",
     )
     control: Annotated[
         Array[np.uint8] | None,
         ArraySpec(dtype="uint8", shape=((None,),), dims=(("num_times",),)),
     ] = Field(
-        None,
+        default=None,
         description="Numerical labels that apply to each time point in data for the purpose of querying and slicing data by these values. If present, the length of this array should be the same size as the first dimension of data.",
     )
     control_description: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_control_values",),)),
     ] = Field(
-        None,
+        default=None,
         description="Description of each control value. Must be present if control is present. If present, control_description[0] should describe time points where control == 0.",
     )
     sync: TimeSeriesSync | None = Field(
-        None,
+        default=None,
         description="Lab-specific time and sync information as provided directly from hardware devices and that is necessary for aligning all acquired time information to a common timebase. The timestamp array stores time in the common timebase. This group will usually only be populated in TimeSeries that are stored external to the NWB file, in files storing raw data. Once timestamp data is calculated, the contents of 'sync' are mostly for archival purposes.",
     )
 
@@ -145,7 +143,7 @@ class ProcessingModule(NWBContainer):
     __nwb_type__ = ("core", "ProcessingModule")
 
     description: str = Field(
-        ..., description="Description of this collection of processed data."
+        description="Description of this collection of processed data."
     )
     children: dict[str, NWBDataInterface | DynamicTable] = Field(
         default_factory=dict,
@@ -171,11 +169,14 @@ class Image(NWBData):
             shape=((None, None), (None, None, 3), (None, None, 4)),
             dims=(("x", "y"), ("x", "y", "r, g, b"), ("x", "y", "r, g, b, a")),
         ),
-    ] = Field(...)
+    ] = Field()
     resolution: float | None = Field(
-        None, description="Pixel resolution of the image, in pixels per centimeter."
+        default=None,
+        description="Pixel resolution of the image, in pixels per centimeter.",
     )
-    description: str | None = Field(None, description="Description of the image.")
+    description: str | None = Field(
+        default=None, description="Description of the image."
+    )
 
 
 class Images(NWBDataInterface):
@@ -183,11 +184,8 @@ class Images(NWBDataInterface):
 
     __nwb_type__ = ("core", "Images")
 
-    name: str = Field("Images")
-    description: str = Field(
-        ..., description="Description of this collection of images."
-    )
+    name: str = Field(default="Images")
+    description: str = Field(description="Description of this collection of images.")
     children: dict[str, Image] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )

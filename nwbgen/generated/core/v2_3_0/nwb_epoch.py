@@ -17,7 +17,7 @@ from ...hdmf_common.v1_5_0.table import DynamicTable, VectorData, VectorIndex
 class TimeIntervalsStartTime(VectorData):
     """Start time of epoch, in seconds."""
 
-    name: str = Field("start_time")
+    name: str = Field(default="start_time")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -30,13 +30,13 @@ class TimeIntervalsStartTime(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class TimeIntervalsStopTime(VectorData):
     """Stop time of epoch, in seconds."""
 
-    name: str = Field("stop_time")
+    name: str = Field(default="stop_time")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -49,13 +49,13 @@ class TimeIntervalsStopTime(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class TimeIntervalsTags(VectorData):
     """User-defined tags that identify or categorize events."""
 
-    name: str = Field("tags")
+    name: str = Field(default="tags")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -68,13 +68,13 @@ class TimeIntervalsTags(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class TimeIntervalsTimeseries(VectorData):
     """An index into a TimeSeries object."""
 
-    name: str = Field("timeseries")
+    name: str = Field(default="timeseries")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -91,7 +91,7 @@ class TimeIntervalsTimeseries(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class TimeIntervals(DynamicTable):
@@ -100,18 +100,19 @@ class TimeIntervals(DynamicTable):
     __nwb_type__ = ("core", "TimeIntervals")
 
     start_time: TimeIntervalsStartTime = Field(
-        ..., description="Start time of epoch, in seconds."
+        description="Start time of epoch, in seconds."
     )
     stop_time: TimeIntervalsStopTime = Field(
-        ..., description="Stop time of epoch, in seconds."
+        description="Stop time of epoch, in seconds."
     )
     tags: TimeIntervalsTags | None = Field(
-        None, description="User-defined tags that identify or categorize events."
+        default=None,
+        description="User-defined tags that identify or categorize events.",
     )
-    tags_index: VectorIndex | None = Field(None, description="Index for tags.")
+    tags_index: VectorIndex | None = Field(default=None, description="Index for tags.")
     timeseries: TimeIntervalsTimeseries | None = Field(
-        None, description="An index into a TimeSeries object."
+        default=None, description="An index into a TimeSeries object."
     )
     timeseries_index: VectorIndex | None = Field(
-        None, description="Index for timeseries."
+        default=None, description="Index for timeseries."
     )

@@ -32,7 +32,7 @@ from .nwb_ophys import ImagingPlane
 class NWBFileAcquisition(GroupModel):
     """Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis."""
 
-    name: str = Field("acquisition")
+    name: str = Field(default="acquisition")
     children: dict[str, NWBDataInterface | DynamicTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -42,7 +42,7 @@ class NWBFileAcquisition(GroupModel):
 class NWBFileAnalysis(GroupModel):
     """Lab-specific and custom scientific analysis of data. There is no defined format for the content of this group - the format is up to the individual user/lab. To facilitate sharing analysis data between labs, the contents here should be stored in standard types (e.g., neurodata_types) and appropriately documented. The file can store lab-specific and custom data analysis without restriction on its form or schema, reducing data formatting restrictions on end users. Such data should be placed in the analysis group. The analysis data should be documented so that it could be shared with other labs."""
 
-    name: str = Field("analysis")
+    name: str = Field(default="analysis")
     children: dict[str, NWBContainer | DynamicTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -52,7 +52,7 @@ class NWBFileAnalysis(GroupModel):
 class NWBFileProcessing(GroupModel):
     """The home for ProcessingModules. These modules perform intermediate analysis of data that is necessary to perform before scientific analysis. Examples include spike clustering, extracting position from tracking data, stitching together image slices. ProcessingModules can be large and express many data sets from relatively complex analysis (e.g., spike detection and clustering) or small, representing extraction of position information from tracking video, or even binary lick/no-lick decisions. Common software tools (e.g., klustakwik, MClust) are expected to read/write data here.  'Processing' refers to intermediate analysis of the acquired data to make it more amenable to scientific analysis."""
 
-    name: str = Field("processing")
+    name: str = Field(default="processing")
     children: dict[str, ProcessingModule] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -62,7 +62,7 @@ class NWBFileProcessing(GroupModel):
 class NWBFileStimulusPresentation(GroupModel):
     """Stimuli presented during the experiment."""
 
-    name: str = Field("presentation")
+    name: str = Field(default="presentation")
     children: dict[str, TimeSeries] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -72,7 +72,7 @@ class NWBFileStimulusPresentation(GroupModel):
 class NWBFileStimulusTemplates(GroupModel):
     """Template stimuli. Timestamps in templates are based on stimulus design and are relative to the beginning of the stimulus. When templates are used, the stimulus instances must convert presentation times to the experiment`s time reference frame."""
 
-    name: str = Field("templates")
+    name: str = Field(default="templates")
     children: dict[str, TimeSeries] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -82,28 +82,27 @@ class NWBFileStimulusTemplates(GroupModel):
 class NWBFileStimulus(GroupModel):
     """Data pushed into the system (eg, video stimulus, sound, voltage, etc) and secondary representations of that data (eg, measurements of something used as a stimulus). This group should be made read-only after experiment complete and timestamps are corrected to common timebase. Stores both presented stimuli and stimulus templates, the latter in case the same stimulus is presented multiple times, or is pulled from an external stimulus library. Stimuli are here defined as any signal that is pushed into the system as part of the experiment (eg, sound, video, voltage, etc). Many different experiments can use the same stimuli, and stimuli can be re-used during an experiment. The stimulus group is organized so that one version of template stimuli can be stored and these be used multiple times. These templates can exist in the present file or can be linked to a remote library file."""
 
-    name: str = Field("stimulus")
+    name: str = Field(default="stimulus")
     presentation: NWBFileStimulusPresentation = Field(
-        ..., description="Stimuli presented during the experiment."
+        description="Stimuli presented during the experiment."
     )
     templates: NWBFileStimulusTemplates = Field(
-        ...,
-        description="Template stimuli. Timestamps in templates are based on stimulus design and are relative to the beginning of the stimulus. When templates are used, the stimulus instances must convert presentation times to the experiment`s time reference frame.",
+        description="Template stimuli. Timestamps in templates are based on stimulus design and are relative to the beginning of the stimulus. When templates are used, the stimulus instances must convert presentation times to the experiment`s time reference frame."
     )
 
 
 class NWBFileGeneralSourceScript(DatasetModel):
     """Script file or link to public source code used to create this NWB file."""
 
-    name: str = Field("source_script")
-    value: str = Field(...)
-    file_name: str = Field(..., description="Name of script file.")
+    name: str = Field(default="source_script")
+    value: str = Field()
+    file_name: str = Field(description="Name of script file.")
 
 
 class NWBFileGeneralDevices(GroupModel):
     """Description of hardware devices used during experiment, e.g., monitors, ADC boards, microscopes, etc."""
 
-    name: str = Field("devices")
+    name: str = Field(default="devices")
     children: dict[str, Device] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -113,7 +112,7 @@ class NWBFileGeneralDevices(GroupModel):
 class NWBFileGeneralExtracellularEphysElectrodesX(VectorData):
     """x coordinate of the channel location in the brain (+x is posterior)."""
 
-    name: str = Field("x")
+    name: str = Field(default="x")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -126,13 +125,13 @@ class NWBFileGeneralExtracellularEphysElectrodesX(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesY(VectorData):
     """y coordinate of the channel location in the brain (+y is inferior)."""
 
-    name: str = Field("y")
+    name: str = Field(default="y")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -145,13 +144,13 @@ class NWBFileGeneralExtracellularEphysElectrodesY(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesZ(VectorData):
     """z coordinate of the channel location in the brain (+z is right)."""
 
-    name: str = Field("z")
+    name: str = Field(default="z")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -164,13 +163,13 @@ class NWBFileGeneralExtracellularEphysElectrodesZ(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesImp(VectorData):
     """Impedance of the channel, in ohms."""
 
-    name: str = Field("imp")
+    name: str = Field(default="imp")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -183,13 +182,13 @@ class NWBFileGeneralExtracellularEphysElectrodesImp(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesLocation(VectorData):
     """Location of the electrode (channel). Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible."""
 
-    name: str = Field("location")
+    name: str = Field(default="location")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -202,13 +201,13 @@ class NWBFileGeneralExtracellularEphysElectrodesLocation(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesFiltering(VectorData):
     """Description of hardware filtering, including the filter name and frequency cutoffs."""
 
-    name: str = Field("filtering")
+    name: str = Field(default="filtering")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -221,20 +220,20 @@ class NWBFileGeneralExtracellularEphysElectrodesFiltering(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesGroup(VectorData):
     """Reference to the ElectrodeGroup this electrode is a part of."""
 
-    name: str = Field("group")
-    value: list[ElectrodeGroup] = Field(...)  # type: ignore[assignment]
+    name: str = Field(default="group")
+    value: list[ElectrodeGroup] = Field()  # type: ignore[assignment]
 
 
 class NWBFileGeneralExtracellularEphysElectrodesGroupName(VectorData):
     """Name of the ElectrodeGroup this electrode is a part of."""
 
-    name: str = Field("group_name")
+    name: str = Field(default="group_name")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -247,13 +246,13 @@ class NWBFileGeneralExtracellularEphysElectrodesGroupName(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesRelX(VectorData):
     """x coordinate in electrode group"""
 
-    name: str = Field("rel_x")
+    name: str = Field(default="rel_x")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -266,13 +265,13 @@ class NWBFileGeneralExtracellularEphysElectrodesRelX(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesRelY(VectorData):
     """y coordinate in electrode group"""
 
-    name: str = Field("rel_y")
+    name: str = Field(default="rel_y")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -285,13 +284,13 @@ class NWBFileGeneralExtracellularEphysElectrodesRelY(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesRelZ(VectorData):
     """z coordinate in electrode group"""
 
-    name: str = Field("rel_z")
+    name: str = Field(default="rel_z")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -304,13 +303,13 @@ class NWBFileGeneralExtracellularEphysElectrodesRelZ(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesReference(VectorData):
     """Description of the reference used for this electrode."""
 
-    name: str = Field("reference")
+    name: str = Field(default="reference")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -323,62 +322,58 @@ class NWBFileGeneralExtracellularEphysElectrodesReference(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodes(DynamicTable):
     """A table of all electrodes (i.e. channels) used for recording."""
 
-    name: str = Field("electrodes")
+    name: str = Field(default="electrodes")
     x: NWBFileGeneralExtracellularEphysElectrodesX = Field(
-        ...,
-        description="x coordinate of the channel location in the brain (+x is posterior).",
+        description="x coordinate of the channel location in the brain (+x is posterior)."
     )
     y: NWBFileGeneralExtracellularEphysElectrodesY = Field(
-        ...,
-        description="y coordinate of the channel location in the brain (+y is inferior).",
+        description="y coordinate of the channel location in the brain (+y is inferior)."
     )
     z: NWBFileGeneralExtracellularEphysElectrodesZ = Field(
-        ...,
-        description="z coordinate of the channel location in the brain (+z is right).",
+        description="z coordinate of the channel location in the brain (+z is right)."
     )
     imp: NWBFileGeneralExtracellularEphysElectrodesImp = Field(
-        ..., description="Impedance of the channel, in ohms."
+        description="Impedance of the channel, in ohms."
     )
     location: NWBFileGeneralExtracellularEphysElectrodesLocation = Field(
-        ...,
-        description="Location of the electrode (channel). Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
+        description="Location of the electrode (channel). Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible."
     )
     filtering: NWBFileGeneralExtracellularEphysElectrodesFiltering = Field(
-        ...,
-        description="Description of hardware filtering, including the filter name and frequency cutoffs.",
+        description="Description of hardware filtering, including the filter name and frequency cutoffs."
     )
     group: NWBFileGeneralExtracellularEphysElectrodesGroup = Field(
-        ..., description="Reference to the ElectrodeGroup this electrode is a part of."
+        description="Reference to the ElectrodeGroup this electrode is a part of."
     )
     group_name: NWBFileGeneralExtracellularEphysElectrodesGroupName = Field(
-        ..., description="Name of the ElectrodeGroup this electrode is a part of."
+        description="Name of the ElectrodeGroup this electrode is a part of."
     )
     rel_x: NWBFileGeneralExtracellularEphysElectrodesRelX | None = Field(
-        None, description="x coordinate in electrode group"
+        default=None, description="x coordinate in electrode group"
     )
     rel_y: NWBFileGeneralExtracellularEphysElectrodesRelY | None = Field(
-        None, description="y coordinate in electrode group"
+        default=None, description="y coordinate in electrode group"
     )
     rel_z: NWBFileGeneralExtracellularEphysElectrodesRelZ | None = Field(
-        None, description="z coordinate in electrode group"
+        default=None, description="z coordinate in electrode group"
     )
     reference: NWBFileGeneralExtracellularEphysElectrodesReference | None = Field(
-        None, description="Description of the reference used for this electrode."
+        default=None,
+        description="Description of the reference used for this electrode.",
     )
 
 
 class NWBFileGeneralExtracellularEphys(GroupModel):
     """Metadata related to extracellular electrophysiology."""
 
-    name: str = Field("extracellular_ephys")
+    name: str = Field(default="extracellular_ephys")
     electrodes: NWBFileGeneralExtracellularEphysElectrodes | None = Field(
-        None,
+        default=None,
         description="A table of all electrodes (i.e. channels) used for recording.",
     )
     children: dict[str, ElectrodeGroup] = Field(
@@ -390,13 +385,14 @@ class NWBFileGeneralExtracellularEphys(GroupModel):
 class NWBFileGeneralIntracellularEphys(GroupModel):
     """Metadata related to intracellular electrophysiology."""
 
-    name: str = Field("intracellular_ephys")
+    name: str = Field(default="intracellular_ephys")
     filtering: str | None = Field(
-        None,
+        default=None,
         description="Description of filtering used. Includes filtering type and parameters, frequency fall-off, etc. If this changes between TimeSeries, filter description should be stored as a text attribute for each TimeSeries.",
     )
     sweep_table: SweepTable | None = Field(
-        None, description="The table which groups different PatchClampSeries together."
+        default=None,
+        description="The table which groups different PatchClampSeries together.",
     )
     children: dict[str, IntracellularElectrode] = Field(
         default_factory=dict,
@@ -407,7 +403,7 @@ class NWBFileGeneralIntracellularEphys(GroupModel):
 class NWBFileGeneralOptogenetics(GroupModel):
     """Metadata describing optogenetic stimuluation."""
 
-    name: str = Field("optogenetics")
+    name: str = Field(default="optogenetics")
     children: dict[str, OptogeneticStimulusSite] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -417,7 +413,7 @@ class NWBFileGeneralOptogenetics(GroupModel):
 class NWBFileGeneralOptophysiology(GroupModel):
     """Metadata related to optophysiology."""
 
-    name: str = Field("optophysiology")
+    name: str = Field(default="optophysiology")
     children: dict[str, ImagingPlane] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -427,16 +423,17 @@ class NWBFileGeneralOptophysiology(GroupModel):
 class NWBFileIntervals(GroupModel):
     """Experimental intervals, whether that be logically distinct sub-experiments having a particular scientific goal, trials (see trials subgroup) during an experiment, or epochs (see epochs subgroup) deriving from analysis of data."""
 
-    name: str = Field("intervals")
+    name: str = Field(default="intervals")
     epochs: TimeIntervals | None = Field(
-        None,
+        default=None,
         description="Divisions in time marking experimental stages or sub-divisions of a single recording session.",
     )
     trials: TimeIntervals | None = Field(
-        None, description="Repeated experimental events that have a logical grouping."
+        default=None,
+        description="Repeated experimental events that have a logical grouping.",
     )
     invalid_times: TimeIntervals | None = Field(
-        None, description="Time intervals that should be removed from analysis."
+        default=None, description="Time intervals that should be removed from analysis."
     )
     children: dict[str, TimeIntervals] = Field(
         default_factory=dict,
@@ -456,27 +453,29 @@ class Subject(NWBContainer):
     __nwb_type__ = ("core", "Subject")
 
     age: str | None = Field(
-        None, description="Age of subject. Can be supplied instead of 'date_of_birth'."
+        default=None,
+        description="Age of subject. Can be supplied instead of 'date_of_birth'.",
     )
     date_of_birth: datetime | None = Field(
-        None, description="Date of birth of subject. Can be supplied instead of 'age'."
+        default=None,
+        description="Date of birth of subject. Can be supplied instead of 'age'.",
     )
     description: str | None = Field(
-        None,
+        default=None,
         description="Description of subject and where subject came from (e.g., breeder, if animal).",
     )
     genotype: str | None = Field(
-        None, description="Genetic strain. If absent, assume Wild Type (WT)."
+        default=None, description="Genetic strain. If absent, assume Wild Type (WT)."
     )
-    sex: str | None = Field(None, description="Gender of subject.")
-    species: str | None = Field(None, description="Species of subject.")
-    strain: str | None = Field(None, description="Strain of subject.")
+    sex: str | None = Field(default=None, description="Gender of subject.")
+    species: str | None = Field(default=None, description="Species of subject.")
+    strain: str | None = Field(default=None, description="Strain of subject.")
     subject_id: str | None = Field(
-        None,
+        default=None,
         description="ID of animal/person used/participating in experiment (lab convention).",
     )
     weight: str | None = Field(
-        None,
+        default=None,
         description="Weight at time of experiment, at time of surgery and at other important times.",
     )
 
@@ -484,83 +483,85 @@ class Subject(NWBContainer):
 class NWBFileGeneral(GroupModel):
     """Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them."""
 
-    name: str = Field("general")
+    name: str = Field(default="general")
     data_collection: str | None = Field(
-        None, description="Notes about data collection and analysis."
+        default=None, description="Notes about data collection and analysis."
     )
     experiment_description: str | None = Field(
-        None, description="General description of the experiment."
+        default=None, description="General description of the experiment."
     )
     experimenter: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_experimenters",),)),
     ] = Field(
-        None,
+        default=None,
         description="Name of person(s) who performed the experiment. Can also specify roles of different people involved.",
     )
     institution: str | None = Field(
-        None, description="Institution(s) where experiment was performed."
+        default=None, description="Institution(s) where experiment was performed."
     )
     keywords: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_keywords",),)),
-    ] = Field(None, description="Terms to search over.")
+    ] = Field(default=None, description="Terms to search over.")
     lab: str | None = Field(
-        None, description="Laboratory where experiment was performed."
+        default=None, description="Laboratory where experiment was performed."
     )
-    notes: str | None = Field(None, description="Notes about the experiment.")
+    notes: str | None = Field(default=None, description="Notes about the experiment.")
     pharmacology: str | None = Field(
-        None,
+        default=None,
         description="Description of drugs used, including how and when they were administered. Anesthesia(s), painkiller(s), etc., plus dosage, concentration, etc.",
     )
     protocol: str | None = Field(
-        None,
+        default=None,
         description="Experimental protocol, if applicable. e.g., include IACUC protocol number.",
     )
     related_publications: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_publications",),)),
-    ] = Field(None, description="Publication information. PMID, DOI, URL, etc.")
-    session_id: str | None = Field(None, description="Lab-specific ID for the session.")
+    ] = Field(default=None, description="Publication information. PMID, DOI, URL, etc.")
+    session_id: str | None = Field(
+        default=None, description="Lab-specific ID for the session."
+    )
     slices: str | None = Field(
-        None,
+        default=None,
         description="Description of slices, including information about preparation thickness, orientation, temperature, and bath solution.",
     )
     source_script: NWBFileGeneralSourceScript | None = Field(
-        None,
+        default=None,
         description="Script file or link to public source code used to create this NWB file.",
     )
     stimulus: str | None = Field(
-        None,
+        default=None,
         description="Notes about stimuli, such as how and where they were presented.",
     )
     surgery: str | None = Field(
-        None,
+        default=None,
         description="Narrative description about surgery/surgeries, including date(s) and who performed surgery.",
     )
     virus: str | None = Field(
-        None,
+        default=None,
         description="Information about virus(es) used in experiments, including virus ID, source, date made, injection location, volume, etc.",
     )
     devices: NWBFileGeneralDevices | None = Field(
-        None,
+        default=None,
         description="Description of hardware devices used during experiment, e.g., monitors, ADC boards, microscopes, etc.",
     )
     subject: Subject | None = Field(
-        None,
+        default=None,
         description="Information about the animal or person from which the data was measured.",
     )
     extracellular_ephys: NWBFileGeneralExtracellularEphys | None = Field(
-        None, description="Metadata related to extracellular electrophysiology."
+        default=None, description="Metadata related to extracellular electrophysiology."
     )
     intracellular_ephys: NWBFileGeneralIntracellularEphys | None = Field(
-        None, description="Metadata related to intracellular electrophysiology."
+        default=None, description="Metadata related to intracellular electrophysiology."
     )
     optogenetics: NWBFileGeneralOptogenetics | None = Field(
-        None, description="Metadata describing optogenetic stimuluation."
+        default=None, description="Metadata describing optogenetic stimuluation."
     )
     optophysiology: NWBFileGeneralOptophysiology | None = Field(
-        None, description="Metadata related to optophysiology."
+        default=None, description="Metadata related to optophysiology."
     )
     children: dict[str, LabMetaData] = Field(
         default_factory=dict,
@@ -574,14 +575,14 @@ class ScratchData(NWBData):
     __nwb_type__ = ("core", "ScratchData")
 
     notes: str = Field(
-        ..., description="Any notes the user has about the dataset being stored"
+        description="Any notes the user has about the dataset being stored"
     )
 
 
 class NWBFileScratch(GroupModel):
     """A place to store one-off analysis results. Data placed here is not intended for sharing. By placing data here, users acknowledge that there is no guarantee that their data meets any standard."""
 
-    name: str = Field("scratch")
+    name: str = Field(default="scratch")
     children: dict[str, ScratchData | NWBContainer | DynamicTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -593,9 +594,9 @@ class NWBFile(NWBContainer):
 
     __nwb_type__ = ("core", "NWBFile")
 
-    name: str = Field("root")
+    name: str = Field(default="root")
     nwb_version: Literal["2.3.0"] = Field(
-        "2.3.0",
+        default="2.3.0",
         description="File version string. Use semantic versioning, e.g. 1.2.1. This will be the name of the format with trailing major, minor and patch numbers.",
     )
     file_create_date: Annotated[
@@ -604,51 +605,43 @@ class NWBFile(NWBContainer):
             dtype="isodatetime", shape=((None,),), dims=(("num_modifications",),)
         ),
     ] = Field(
-        ...,
-        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.',
+        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.'
     )
     identifier: str = Field(
-        ...,
-        description="A unique text identifier for the file. For example, concatenated lab name, file creation date/time and experimentalist, or a hash of these and/or other values. The goal is that the string should be unique to all other files.",
+        description="A unique text identifier for the file. For example, concatenated lab name, file creation date/time and experimentalist, or a hash of these and/or other values. The goal is that the string should be unique to all other files."
     )
     session_description: str = Field(
-        ...,
-        description="A description of the experimental session and data in the file.",
+        description="A description of the experimental session and data in the file."
     )
     session_start_time: datetime = Field(
-        ...,
-        description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.',
+        description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.'
     )
     timestamps_reference_time: datetime = Field(
-        ...,
-        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).',
+        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).'
     )
     acquisition: NWBFileAcquisition = Field(
-        ...,
-        description="Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis.",
+        description="Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis."
     )
     analysis: NWBFileAnalysis = Field(
-        ...,
-        description="Lab-specific and custom scientific analysis of data. There is no defined format for the content of this group - the format is up to the individual user/lab. To facilitate sharing analysis data between labs, the contents here should be stored in standard types (e.g., neurodata_types) and appropriately documented. The file can store lab-specific and custom data analysis without restriction on its form or schema, reducing data formatting restrictions on end users. Such data should be placed in the analysis group. The analysis data should be documented so that it could be shared with other labs.",
+        description="Lab-specific and custom scientific analysis of data. There is no defined format for the content of this group - the format is up to the individual user/lab. To facilitate sharing analysis data between labs, the contents here should be stored in standard types (e.g., neurodata_types) and appropriately documented. The file can store lab-specific and custom data analysis without restriction on its form or schema, reducing data formatting restrictions on end users. Such data should be placed in the analysis group. The analysis data should be documented so that it could be shared with other labs."
     )
     scratch: NWBFileScratch | None = Field(
-        None,
+        default=None,
         description="A place to store one-off analysis results. Data placed here is not intended for sharing. By placing data here, users acknowledge that there is no guarantee that their data meets any standard.",
     )
     processing: NWBFileProcessing = Field(
-        ...,
-        description="The home for ProcessingModules. These modules perform intermediate analysis of data that is necessary to perform before scientific analysis. Examples include spike clustering, extracting position from tracking data, stitching together image slices. ProcessingModules can be large and express many data sets from relatively complex analysis (e.g., spike detection and clustering) or small, representing extraction of position information from tracking video, or even binary lick/no-lick decisions. Common software tools (e.g., klustakwik, MClust) are expected to read/write data here.  'Processing' refers to intermediate analysis of the acquired data to make it more amenable to scientific analysis.",
+        description="The home for ProcessingModules. These modules perform intermediate analysis of data that is necessary to perform before scientific analysis. Examples include spike clustering, extracting position from tracking data, stitching together image slices. ProcessingModules can be large and express many data sets from relatively complex analysis (e.g., spike detection and clustering) or small, representing extraction of position information from tracking video, or even binary lick/no-lick decisions. Common software tools (e.g., klustakwik, MClust) are expected to read/write data here.  'Processing' refers to intermediate analysis of the acquired data to make it more amenable to scientific analysis."
     )
     stimulus: NWBFileStimulus = Field(
-        ...,
-        description="Data pushed into the system (eg, video stimulus, sound, voltage, etc) and secondary representations of that data (eg, measurements of something used as a stimulus). This group should be made read-only after experiment complete and timestamps are corrected to common timebase. Stores both presented stimuli and stimulus templates, the latter in case the same stimulus is presented multiple times, or is pulled from an external stimulus library. Stimuli are here defined as any signal that is pushed into the system as part of the experiment (eg, sound, video, voltage, etc). Many different experiments can use the same stimuli, and stimuli can be re-used during an experiment. The stimulus group is organized so that one version of template stimuli can be stored and these be used multiple times. These templates can exist in the present file or can be linked to a remote library file.",
+        description="Data pushed into the system (eg, video stimulus, sound, voltage, etc) and secondary representations of that data (eg, measurements of something used as a stimulus). This group should be made read-only after experiment complete and timestamps are corrected to common timebase. Stores both presented stimuli and stimulus templates, the latter in case the same stimulus is presented multiple times, or is pulled from an external stimulus library. Stimuli are here defined as any signal that is pushed into the system as part of the experiment (eg, sound, video, voltage, etc). Many different experiments can use the same stimuli, and stimuli can be re-used during an experiment. The stimulus group is organized so that one version of template stimuli can be stored and these be used multiple times. These templates can exist in the present file or can be linked to a remote library file."
     )
     general: NWBFileGeneral = Field(
-        ...,
-        description="Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them.",
+        description="Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them."
     )
     intervals: NWBFileIntervals | None = Field(
-        None,
+        default=None,
         description="Experimental intervals, whether that be logically distinct sub-experiments having a particular scientific goal, trials (see trials subgroup) during an experiment, or epochs (see epochs subgroup) deriving from analysis of data.",
     )
-    units: Units | None = Field(None, description="Data about sorted spike units.")
+    units: Units | None = Field(
+        default=None, description="Data about sorted spike units."
+    )

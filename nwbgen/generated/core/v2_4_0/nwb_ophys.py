@@ -25,7 +25,7 @@ from .nwb_image import ImageSeries
 class RoiResponseSeriesData(TimeSeriesData):
     """Signals from ROIs."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -33,7 +33,7 @@ class RoiResponseSeriesData(TimeSeriesData):
             shape=((None,), (None, None)),
             dims=(("num_times",), ("num_times", "num_ROIs")),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class RoiResponseSeries(TimeSeries):
@@ -41,10 +41,9 @@ class RoiResponseSeries(TimeSeries):
 
     __nwb_type__ = ("core", "RoiResponseSeries")
 
-    data: RoiResponseSeriesData = Field(..., description="Signals from ROIs.")
+    data: RoiResponseSeriesData = Field(description="Signals from ROIs.")
     rois: DynamicTableRegion = Field(
-        ...,
-        description="DynamicTableRegion referencing into an ROITable containing information on the ROIs stored in this timeseries.",
+        description="DynamicTableRegion referencing into an ROITable containing information on the ROIs stored in this timeseries."
     )
 
 
@@ -53,10 +52,9 @@ class DfOverF(NWBDataInterface):
 
     __nwb_type__ = ("core", "DfOverF")
 
-    name: str = Field("DfOverF")
+    name: str = Field(default="DfOverF")
     children: dict[str, RoiResponseSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -65,17 +63,16 @@ class Fluorescence(NWBDataInterface):
 
     __nwb_type__ = ("core", "Fluorescence")
 
-    name: str = Field("Fluorescence")
+    name: str = Field(default="Fluorescence")
     children: dict[str, RoiResponseSeries] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
 class PlaneSegmentationImageMask(VectorData):
     """ROI masks for each ROI. Each image mask is the size of the original imaging plane (or volume) and members of the ROI are finite non-zero."""
 
-    name: str = Field("image_mask")
+    name: str = Field(default="image_mask")
     value: Annotated[
         Array[Any],
         ArraySpec(
@@ -86,13 +83,13 @@ class PlaneSegmentationImageMask(VectorData):
                 ("num_roi", "num_x", "num_y", "num_z"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class PlaneSegmentationPixelMask(VectorData):
     """Pixel masks for each ROI: a list of indices and weights for the ROI. Pixel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation"""
 
-    name: str = Field("pixel_mask")
+    name: str = Field(default="pixel_mask")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -105,13 +102,13 @@ class PlaneSegmentationPixelMask(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class PlaneSegmentationVoxelMask(VectorData):
     """Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation"""
 
-    name: str = Field("voxel_mask")
+    name: str = Field(default="voxel_mask")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -129,13 +126,13 @@ class PlaneSegmentationVoxelMask(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class PlaneSegmentationReferenceImages(GroupModel):
     """Image stacks that the segmentation masks apply to."""
 
-    name: str = Field("reference_images")
+    name: str = Field(default="reference_images")
     children: dict[str, ImageSeries] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -145,7 +142,7 @@ class PlaneSegmentationReferenceImages(GroupModel):
 class ImagingPlaneManifold(DatasetModel):
     """DEPRECATED Physical position of each pixel. 'xyz' represents the position of the pixel relative to the defined coordinate space. Deprecated in favor of origin_coords and grid_spacing."""
 
-    name: str = Field("manifold")
+    name: str = Field(default="manifold")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -156,13 +153,13 @@ class ImagingPlaneManifold(DatasetModel):
                 ("height", "width", "depth", "x, y, z"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
     conversion: float = Field(
-        1.0,
+        default=1.0,
         description="Scalar to multiply each element in data to convert it to the specified 'unit'. If the data are stored in acquisition system units or other units that require a conversion to be interpretable, multiply the data by 'conversion' to convert the data to the specified 'unit'. e.g. if the data acquisition system stores values in this object as pixels from x = -500 to 499, y = -500 to 499 that correspond to a 2 m x 2 m range, then the 'conversion' multiplier to get from raw data acquisition pixel units to meters is 2/1000.",
     )
     unit: str = Field(
-        "meters",
+        default="meters",
         description="Base unit of measurement for working with the data. The default value is 'meters'.",
     )
 
@@ -170,13 +167,13 @@ class ImagingPlaneManifold(DatasetModel):
 class ImagingPlaneOriginCoords(DatasetModel):
     """Physical location of the first element of the imaging plane (0, 0) for 2-D data or (0, 0, 0) for 3-D data. See also reference_frame for what the physical location is relative to (e.g., bregma)."""
 
-    name: str = Field("origin_coords")
+    name: str = Field(default="origin_coords")
     value: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,), (3,)), dims=(("x, y",), ("x, y, z",))),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        "meters",
+        default="meters",
         description="Measurement units for origin_coords. The default value is 'meters'.",
     )
 
@@ -184,13 +181,13 @@ class ImagingPlaneOriginCoords(DatasetModel):
 class ImagingPlaneGridSpacing(DatasetModel):
     """Space between pixels in (x, y) or voxels in (x, y, z) directions, in the specified unit. Assumes imaging plane is a regular grid. See also reference_frame to interpret the grid."""
 
-    name: str = Field("grid_spacing")
+    name: str = Field(default="grid_spacing")
     value: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,), (3,)), dims=(("x, y",), ("x, y, z",))),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        "meters",
+        default="meters",
         description="Measurement units for grid_spacing. The default value is 'meters'.",
     )
 
@@ -201,10 +198,10 @@ class OpticalChannel(NWBContainer):
     __nwb_type__ = ("core", "OpticalChannel")
 
     description: str = Field(
-        ..., description="Description or other notes about the channel."
+        description="Description or other notes about the channel."
     )
     emission_lambda: float = Field(
-        ..., description="Emission wavelength for channel, in nm."
+        description="Emission wavelength for channel, in nm."
     )
 
 
@@ -214,41 +211,38 @@ class ImagingPlane(NWBContainer):
     __nwb_type__ = ("core", "ImagingPlane")
 
     description: str | None = Field(
-        None, description="Description of the imaging plane."
+        default=None, description="Description of the imaging plane."
     )
-    excitation_lambda: float = Field(..., description="Excitation wavelength, in nm.")
+    excitation_lambda: float = Field(description="Excitation wavelength, in nm.")
     imaging_rate: float | None = Field(
-        None,
+        default=None,
         description="Rate that images are acquired, in Hz. If the corresponding TimeSeries is present, the rate should be stored there instead.",
     )
-    indicator: str = Field(..., description="Calcium indicator.")
+    indicator: str = Field(description="Calcium indicator.")
     location: str = Field(
-        ...,
-        description="Location of the imaging plane. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
+        description="Location of the imaging plane. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible."
     )
     manifold: ImagingPlaneManifold | None = Field(
-        None,
+        default=None,
         description="DEPRECATED Physical position of each pixel. 'xyz' represents the position of the pixel relative to the defined coordinate space. Deprecated in favor of origin_coords and grid_spacing.",
     )
     origin_coords: ImagingPlaneOriginCoords | None = Field(
-        None,
+        default=None,
         description="Physical location of the first element of the imaging plane (0, 0) for 2-D data or (0, 0, 0) for 3-D data. See also reference_frame for what the physical location is relative to (e.g., bregma).",
     )
     grid_spacing: ImagingPlaneGridSpacing | None = Field(
-        None,
+        default=None,
         description="Space between pixels in (x, y) or voxels in (x, y, z) directions, in the specified unit. Assumes imaging plane is a regular grid. See also reference_frame to interpret the grid.",
     )
     reference_frame: str | None = Field(
-        None,
+        default=None,
         description='Describes reference frame of origin_coords and grid_spacing. For example, this can be a text description of the anatomical location and orientation of the grid defined by origin_coords and grid_spacing or the vectors needed to transform or rotate the grid to a common anatomical axis (e.g., AP/DV/ML). This field is necessary to interpret origin_coords and grid_spacing. If origin_coords and grid_spacing are not present, then this field is not required. For example, if the microscope takes 10 x 10 x 2 images, where the first value of the data matrix (index (0, 0, 0)) corresponds to (-1.2, -0.6, -2) mm relative to bregma, the spacing between pixels is 0.2 mm in x, 0.2 mm in y and 0.5 mm in z, and larger numbers in x means more anterior, larger numbers in y means more rightward, and larger numbers in z means more ventral, then enter the following -- origin_coords = (-1.2, -0.6, -2) grid_spacing = (0.2, 0.2, 0.5) reference_frame = "Origin coordinates are relative to bregma. First dimension corresponds to anterior-posterior axis (larger index = more anterior). Second dimension corresponds to medial-lateral axis (larger index = more rightward). Third dimension corresponds to dorsal-ventral axis (larger index = more ventral)."',
     )
     device: Device = Field(
-        ...,
-        description="Link to the Device object that was used to record from this electrode.",
+        description="Link to the Device object that was used to record from this electrode."
     )
     children: dict[str, OpticalChannel] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -257,9 +251,9 @@ class TwoPhotonSeries(ImageSeries):
 
     __nwb_type__ = ("core", "TwoPhotonSeries")
 
-    pmt_gain: float | None = Field(None, description="Photomultiplier gain.")
+    pmt_gain: float | None = Field(default=None, description="Photomultiplier gain.")
     scan_line_rate: float | None = Field(
-        None,
+        default=None,
         description="Lines imaged per second. This is also stored in /general/optophysiology but is kept here as it is useful information for analysis, and so good to be stored w/ the actual data.",
     )
     field_of_view: Annotated[
@@ -270,11 +264,11 @@ class TwoPhotonSeries(ImageSeries):
             dims=(("width|height",), ("width|height|depth",)),
         ),
     ] = Field(
-        None, description="Width, height and depth of image, or imaged area, in meters."
+        default=None,
+        description="Width, height and depth of image, or imaged area, in meters.",
     )
     imaging_plane: ImagingPlane = Field(
-        ...,
-        description="Link to ImagingPlane object from which this TimeSeries data was generated.",
+        description="Link to ImagingPlane object from which this TimeSeries data was generated."
     )
 
 
@@ -284,29 +278,28 @@ class PlaneSegmentation(DynamicTable):
     __nwb_type__ = ("core", "PlaneSegmentation")
 
     image_mask: PlaneSegmentationImageMask | None = Field(
-        None,
+        default=None,
         description="ROI masks for each ROI. Each image mask is the size of the original imaging plane (or volume) and members of the ROI are finite non-zero.",
     )
     pixel_mask_index: VectorIndex | None = Field(
-        None, description="Index into pixel_mask."
+        default=None, description="Index into pixel_mask."
     )
     pixel_mask: PlaneSegmentationPixelMask | None = Field(
-        None,
+        default=None,
         description="Pixel masks for each ROI: a list of indices and weights for the ROI. Pixel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation",
     )
     voxel_mask_index: VectorIndex | None = Field(
-        None, description="Index into voxel_mask."
+        default=None, description="Index into voxel_mask."
     )
     voxel_mask: PlaneSegmentationVoxelMask | None = Field(
-        None,
+        default=None,
         description="Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation",
     )
     reference_images: PlaneSegmentationReferenceImages = Field(
-        ..., description="Image stacks that the segmentation masks apply to."
+        description="Image stacks that the segmentation masks apply to."
     )
     imaging_plane: ImagingPlane = Field(
-        ...,
-        description="Link to ImagingPlane object from which this data was generated.",
+        description="Link to ImagingPlane object from which this data was generated."
     )
 
 
@@ -315,10 +308,9 @@ class ImageSegmentation(NWBDataInterface):
 
     __nwb_type__ = ("core", "ImageSegmentation")
 
-    name: str = Field("ImageSegmentation")
+    name: str = Field(default="ImageSegmentation")
     children: dict[str, PlaneSegmentation] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -328,14 +320,13 @@ class CorrectedImageStack(NWBDataInterface):
     __nwb_type__ = ("core", "CorrectedImageStack")
 
     corrected: ImageSeries = Field(
-        ..., description="Image stack with frames shifted to the common coordinates."
+        description="Image stack with frames shifted to the common coordinates."
     )
     xy_translation: TimeSeries = Field(
-        ...,
-        description="Stores the x,y delta necessary to align each frame to the common coordinates, for example, to align each frame to a reference image.",
+        description="Stores the x,y delta necessary to align each frame to the common coordinates, for example, to align each frame to a reference image."
     )
     original: ImageSeries = Field(
-        ..., description="Link to ImageSeries object that is being registered."
+        description="Link to ImageSeries object that is being registered."
     )
 
 
@@ -344,8 +335,7 @@ class MotionCorrection(NWBDataInterface):
 
     __nwb_type__ = ("core", "MotionCorrection")
 
-    name: str = Field("MotionCorrection")
+    name: str = Field(default="MotionCorrection")
     children: dict[str, CorrectedImageStack] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )

@@ -17,188 +17,171 @@ from .nwb_base import NWBDataInterface
 class ImagingRetinotopyAxis1PhaseMap(DatasetModel):
     """Phase response to stimulus on the first measured axis."""
 
-    name: str = Field("axis_1_phase_map")
+    name: str = Field(default="axis_1_phase_map")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
             dtype="float32", shape=((None, None),), dims=(("num_rows", "num_cols"),)
         ),
-    ] = Field(...)
+    ] = Field()
     dimension: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((2,),), dims=(("num_rows, num_cols",),)),
     ] = Field(
-        ...,
-        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width.",
+        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width."
     )
     field_of_view: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,),), dims=(("height, width",),)),
-    ] = Field(..., description="Size of viewing area, in meters.")
-    unit: str = Field(
-        ..., description="Unit that axis data is stored in (e.g., degrees)."
-    )
+    ] = Field(description="Size of viewing area, in meters.")
+    unit: str = Field(description="Unit that axis data is stored in (e.g., degrees).")
 
 
 class ImagingRetinotopyAxis1PowerMap(DatasetModel):
     """Power response on the first measured axis. Response is scaled so 0.0 is no power in the response and 1.0 is maximum relative power."""
 
-    name: str = Field("axis_1_power_map")
+    name: str = Field(default="axis_1_power_map")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
             dtype="float32", shape=((None, None),), dims=(("num_rows", "num_cols"),)
         ),
-    ] = Field(...)
+    ] = Field()
     dimension: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((2,),), dims=(("num_rows, num_cols",),)),
     ] = Field(
-        ...,
-        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width.",
+        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width."
     )
     field_of_view: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,),), dims=(("height, width",),)),
-    ] = Field(..., description="Size of viewing area, in meters.")
-    unit: str = Field(
-        ..., description="Unit that axis data is stored in (e.g., degrees)."
-    )
+    ] = Field(description="Size of viewing area, in meters.")
+    unit: str = Field(description="Unit that axis data is stored in (e.g., degrees).")
 
 
 class ImagingRetinotopyAxis2PhaseMap(DatasetModel):
     """Phase response to stimulus on the second measured axis."""
 
-    name: str = Field("axis_2_phase_map")
+    name: str = Field(default="axis_2_phase_map")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
             dtype="float32", shape=((None, None),), dims=(("num_rows", "num_cols"),)
         ),
-    ] = Field(...)
+    ] = Field()
     dimension: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((2,),), dims=(("num_rows, num_cols",),)),
     ] = Field(
-        ...,
-        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width.",
+        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width."
     )
     field_of_view: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,),), dims=(("height, width",),)),
-    ] = Field(..., description="Size of viewing area, in meters.")
-    unit: str = Field(
-        ..., description="Unit that axis data is stored in (e.g., degrees)."
-    )
+    ] = Field(description="Size of viewing area, in meters.")
+    unit: str = Field(description="Unit that axis data is stored in (e.g., degrees).")
 
 
 class ImagingRetinotopyAxis2PowerMap(DatasetModel):
     """Power response on the second measured axis. Response is scaled so 0.0 is no power in the response and 1.0 is maximum relative power."""
 
-    name: str = Field("axis_2_power_map")
+    name: str = Field(default="axis_2_power_map")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
             dtype="float32", shape=((None, None),), dims=(("num_rows", "num_cols"),)
         ),
-    ] = Field(...)
+    ] = Field()
     dimension: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((2,),), dims=(("num_rows, num_cols",),)),
     ] = Field(
-        ...,
-        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width.",
+        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width."
     )
     field_of_view: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,),), dims=(("height, width",),)),
-    ] = Field(..., description="Size of viewing area, in meters.")
-    unit: str = Field(
-        ..., description="Unit that axis data is stored in (e.g., degrees)."
-    )
+    ] = Field(description="Size of viewing area, in meters.")
+    unit: str = Field(description="Unit that axis data is stored in (e.g., degrees).")
 
 
 class ImagingRetinotopyFocalDepthImage(DatasetModel):
     """Gray-scale image taken with same settings/parameters (e.g., focal depth, wavelength) as data collection. Array format: [rows][columns]."""
 
-    name: str = Field("focal_depth_image")
+    name: str = Field(default="focal_depth_image")
     value: Annotated[
         Array[np.uint16],
         ArraySpec(
             dtype="uint16", shape=((None, None),), dims=(("num_rows", "num_cols"),)
         ),
-    ] = Field(...)
+    ] = Field()
     bits_per_pixel: int = Field(
-        ...,
-        description="Number of bits used to represent each value. This is necessary to determine maximum (white) pixel value.",
+        description="Number of bits used to represent each value. This is necessary to determine maximum (white) pixel value."
     )
     dimension: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((2,),), dims=(("num_rows, num_cols",),)),
     ] = Field(
-        ...,
-        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width.",
+        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width."
     )
     field_of_view: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,),), dims=(("height, width",),)),
-    ] = Field(..., description="Size of viewing area, in meters.")
-    focal_depth: float = Field(..., description="Focal depth offset, in meters.")
+    ] = Field(description="Size of viewing area, in meters.")
+    focal_depth: float = Field(description="Focal depth offset, in meters.")
     format: str = Field(
-        ..., description="Format of image. Right now only 'raw' is supported."
+        description="Format of image. Right now only 'raw' is supported."
     )
 
 
 class ImagingRetinotopySignMap(DatasetModel):
     """Sine of the angle between the direction of the gradient in axis_1 and axis_2."""
 
-    name: str = Field("sign_map")
+    name: str = Field(default="sign_map")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
             dtype="float32", shape=((None, None),), dims=(("num_rows", "num_cols"),)
         ),
-    ] = Field(...)
+    ] = Field()
     dimension: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((2,),), dims=(("num_rows, num_cols",),)),
     ] = Field(
-        ...,
-        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width.",
+        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width."
     )
     field_of_view: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,),), dims=(("height, width",),)),
-    ] = Field(..., description="Size of viewing area, in meters.")
+    ] = Field(description="Size of viewing area, in meters.")
 
 
 class ImagingRetinotopyVasculatureImage(DatasetModel):
     """Gray-scale anatomical image of cortical surface. Array structure: [rows][columns]"""
 
-    name: str = Field("vasculature_image")
+    name: str = Field(default="vasculature_image")
     value: Annotated[
         Array[np.uint16],
         ArraySpec(
             dtype="uint16", shape=((None, None),), dims=(("num_rows", "num_cols"),)
         ),
-    ] = Field(...)
+    ] = Field()
     bits_per_pixel: int = Field(
-        ...,
-        description="Number of bits used to represent each value. This is necessary to determine maximum (white) pixel value",
+        description="Number of bits used to represent each value. This is necessary to determine maximum (white) pixel value"
     )
     dimension: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((2,),), dims=(("num_rows, num_cols",),)),
     ] = Field(
-        ...,
-        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width.",
+        description="Number of rows and columns in the image. NOTE: row, column representation is equivalent to height, width."
     )
     field_of_view: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((2,),), dims=(("height, width",),)),
-    ] = Field(..., description="Size of viewing area, in meters.")
+    ] = Field(description="Size of viewing area, in meters.")
     format: str = Field(
-        ..., description="Format of image. Right now only 'raw' is supported."
+        description="Format of image. Right now only 'raw' is supported."
     )
 
 
@@ -207,37 +190,35 @@ class ImagingRetinotopy(NWBDataInterface):
 
     __nwb_type__ = ("core", "ImagingRetinotopy")
 
-    name: str = Field("ImagingRetinotopy")
+    name: str = Field(default="ImagingRetinotopy")
     axis_1_phase_map: ImagingRetinotopyAxis1PhaseMap = Field(
-        ..., description="Phase response to stimulus on the first measured axis."
+        description="Phase response to stimulus on the first measured axis."
     )
     axis_1_power_map: ImagingRetinotopyAxis1PowerMap | None = Field(
-        None,
+        default=None,
         description="Power response on the first measured axis. Response is scaled so 0.0 is no power in the response and 1.0 is maximum relative power.",
     )
     axis_2_phase_map: ImagingRetinotopyAxis2PhaseMap = Field(
-        ..., description="Phase response to stimulus on the second measured axis."
+        description="Phase response to stimulus on the second measured axis."
     )
     axis_2_power_map: ImagingRetinotopyAxis2PowerMap | None = Field(
-        None,
+        default=None,
         description="Power response on the second measured axis. Response is scaled so 0.0 is no power in the response and 1.0 is maximum relative power.",
     )
     axis_descriptions: Annotated[
         Array[np.str_],
         ArraySpec(dtype="text", shape=((2,),), dims=(("axis_1, axis_2",),)),
     ] = Field(
-        ...,
-        description="Two-element array describing the contents of the two response axis fields. Description should be something like ['altitude', 'azimuth'] or '['radius', 'theta'].",
+        description="Two-element array describing the contents of the two response axis fields. Description should be something like ['altitude', 'azimuth'] or '['radius', 'theta']."
     )
     focal_depth_image: ImagingRetinotopyFocalDepthImage | None = Field(
-        None,
+        default=None,
         description="Gray-scale image taken with same settings/parameters (e.g., focal depth, wavelength) as data collection. Array format: [rows][columns].",
     )
     sign_map: ImagingRetinotopySignMap | None = Field(
-        None,
+        default=None,
         description="Sine of the angle between the direction of the gradient in axis_1 and axis_2.",
     )
     vasculature_image: ImagingRetinotopyVasculatureImage = Field(
-        ...,
-        description="Gray-scale anatomical image of cortical surface. Array structure: [rows][columns]",
+        description="Gray-scale anatomical image of cortical surface. Array structure: [rows][columns]"
     )

@@ -15,9 +15,9 @@ class Device(NWBContainer):
     __nwb_type__ = ("core", "Device")
 
     description: str | None = Field(
-        None,
+        default=None,
         description="Description of the device (e.g., model, firmware version, processing software version, etc.) as free-form text.",
     )
     manufacturer: str | None = Field(
-        None, description="The name of the manufacturer of the device."
+        default=None, description="The name of the manufacturer of the device."
     )

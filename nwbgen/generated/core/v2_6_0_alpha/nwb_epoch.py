@@ -18,7 +18,7 @@ from .nwb_base import TimeSeriesReferenceVectorData
 class TimeIntervalsStartTime(VectorData):
     """Start time of epoch, in seconds."""
 
-    name: str = Field("start_time")
+    name: str = Field(default="start_time")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -31,13 +31,13 @@ class TimeIntervalsStartTime(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class TimeIntervalsStopTime(VectorData):
     """Stop time of epoch, in seconds."""
 
-    name: str = Field("stop_time")
+    name: str = Field(default="stop_time")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -50,13 +50,13 @@ class TimeIntervalsStopTime(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class TimeIntervalsTags(VectorData):
     """User-defined tags that identify or categorize events."""
 
-    name: str = Field("tags")
+    name: str = Field(default="tags")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -69,7 +69,7 @@ class TimeIntervalsTags(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class TimeIntervals(DynamicTable):
@@ -78,18 +78,19 @@ class TimeIntervals(DynamicTable):
     __nwb_type__ = ("core", "TimeIntervals")
 
     start_time: TimeIntervalsStartTime = Field(
-        ..., description="Start time of epoch, in seconds."
+        description="Start time of epoch, in seconds."
     )
     stop_time: TimeIntervalsStopTime = Field(
-        ..., description="Stop time of epoch, in seconds."
+        description="Stop time of epoch, in seconds."
     )
     tags: TimeIntervalsTags | None = Field(
-        None, description="User-defined tags that identify or categorize events."
+        default=None,
+        description="User-defined tags that identify or categorize events.",
     )
-    tags_index: VectorIndex | None = Field(None, description="Index for tags.")
+    tags_index: VectorIndex | None = Field(default=None, description="Index for tags.")
     timeseries: TimeSeriesReferenceVectorData | None = Field(
-        None, description="An index into a TimeSeries object."
+        default=None, description="An index into a TimeSeries object."
     )
     timeseries_index: VectorIndex | None = Field(
-        None, description="Index for timeseries."
+        default=None, description="Index for timeseries."
     )

@@ -18,7 +18,7 @@ from .nwb_device import Device
 class ImageSeriesData(TimeSeriesData):
     """Binary data representing images across frames. If data are stored in an external file, this should be an empty 3D array."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -26,23 +26,22 @@ class ImageSeriesData(TimeSeriesData):
             shape=((None, None, None), (None, None, None, None)),
             dims=(("frame", "x", "y"), ("frame", "x", "y", "z")),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ImageSeriesExternalFile(DatasetModel):
     """Paths to one or more external file(s). The field is only present if format='external'. This is only relevant if the image series is stored in the file system as one or more image file(s). This field should NOT be used if the image is stored in another NWB file and that file is linked to this file."""
 
-    name: str = Field("external_file")
+    name: str = Field(default="external_file")
     value: Annotated[
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_files",),)),
-    ] = Field(...)
+    ] = Field()
     starting_frame: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((None,),), dims=(("num_files",),)),
     ] = Field(
-        ...,
-        description="Each external image may contain one or more consecutive frames of the full ImageSeries. This attribute serves as an index to indicate which frames each file contains, to faciliate random access. The 'starting_frame' attribute, hence, contains a list of frame numbers within the full ImageSeries of the first frame of each file listed in the parent 'external_file' dataset. Zero-based indexing is used (hence, the first element will always be zero). For example, if the 'external_file' dataset has three paths to files and the first file has 5 frames, the second file has 10 frames, and the third file has 20 frames, then this attribute will have values [0, 5, 15]. If there is a single external file that holds all of the frames of the ImageSeries (and so there is a single element in the 'external_file' dataset), then this attribute should have value [0].",
+        description="Each external image may contain one or more consecutive frames of the full ImageSeries. This attribute serves as an index to indicate which frames each file contains, to faciliate random access. The 'starting_frame' attribute, hence, contains a list of frame numbers within the full ImageSeries of the first frame of each file listed in the parent 'external_file' dataset. Zero-based indexing is used (hence, the first element will always be zero). For example, if the 'external_file' dataset has three paths to files and the first file has 5 frames, the second file has 10 frames, and the third file has 20 frames, then this attribute will have values [0, 5, 15]. If there is a single external file that holds all of the frames of the ImageSeries (and so there is a single element in the 'external_file' dataset), then this attribute should have value [0]."
     )
 
 
@@ -52,23 +51,22 @@ class ImageSeries(TimeSeries):
     __nwb_type__ = ("core", "ImageSeries")
 
     data: ImageSeriesData = Field(
-        ...,
-        description="Binary data representing images across frames. If data are stored in an external file, this should be an empty 3D array.",
+        description="Binary data representing images across frames. If data are stored in an external file, this should be an empty 3D array."
     )
     dimension: Annotated[
         Array[np.int32] | None,
         ArraySpec(dtype="int32", shape=((None,),), dims=(("rank",),)),
-    ] = Field(None, description="Number of pixels on x, y, (and z) axes.")
+    ] = Field(default=None, description="Number of pixels on x, y, (and z) axes.")
     external_file: ImageSeriesExternalFile | None = Field(
-        None,
+        default=None,
         description="Paths to one or more external file(s). The field is only present if format='external'. This is only relevant if the image series is stored in the file system as one or more image file(s). This field should NOT be used if the image is stored in another NWB file and that file is linked to this file.",
     )
     format: str = Field(
-        "raw",
+        default="raw",
         description="Format of image. If this is 'external', then the attribute 'external_file' contains the path information to the image files. If this is 'raw', then the raw (single-channel) binary data is stored in the 'data' dataset. If this attribute is not present, then the default format='raw' case is assumed.",
     )
     device: Device | None = Field(
-        None,
+        default=None,
         description="Link to the Device object that was used to capture these images.",
     )
 
@@ -79,15 +77,14 @@ class ImageMaskSeries(ImageSeries):
     __nwb_type__ = ("core", "ImageMaskSeries")
 
     masked_imageseries: ImageSeries = Field(
-        ...,
-        description="Link to ImageSeries object that this image mask is applied to.",
+        description="Link to ImageSeries object that this image mask is applied to."
     )
 
 
 class OpticalSeriesData(ImageSeriesData):
     """Images presented to subject, either grayscale or RGB"""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -95,7 +92,7 @@ class OpticalSeriesData(ImageSeriesData):
             shape=((None, None, None), (None, None, None, 3)),
             dims=(("frame", "x", "y"), ("frame", "x", "y", "r, g, b")),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class OpticalSeries(ImageSeries):
@@ -104,7 +101,7 @@ class OpticalSeries(ImageSeries):
     __nwb_type__ = ("core", "OpticalSeries")
 
     distance: float | None = Field(
-        None, description="Distance from camera/monitor to target/eye."
+        default=None, description="Distance from camera/monitor to target/eye."
     )
     field_of_view: Annotated[
         Array[np.float32] | None,
@@ -114,13 +111,14 @@ class OpticalSeries(ImageSeries):
             dims=(("width, height",), ("width, height, depth",)),
         ),
     ] = Field(
-        None, description="Width, height and depth of image, or imaged area, in meters."
+        default=None,
+        description="Width, height and depth of image, or imaged area, in meters.",
     )
     data: OpticalSeriesData = Field(
-        ..., description="Images presented to subject, either grayscale or RGB"
+        description="Images presented to subject, either grayscale or RGB"
     )
     orientation: str | None = Field(
-        None,
+        default=None,
         description="Description of image relative to some reference frame (e.g., which way is up). Must also specify frame of reference.",
     )
 
@@ -128,16 +126,23 @@ class OpticalSeries(ImageSeries):
 class IndexSeriesData(TimeSeriesData):
     """Index of the image (using zero-indexing) in the linked Images object."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.uint32],
         ArraySpec(dtype="uint32", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
-    conversion: float = Field(1.0, description="This field is unused by IndexSeries.")
-    resolution: float = Field(-1.0, description="This field is unused by IndexSeries.")
-    offset: float = Field(0.0, description="This field is unused by IndexSeries.")
+    ] = Field()
+    conversion: float = Field(
+        default=1.0, description="This field is unused by IndexSeries."
+    )
+    resolution: float = Field(
+        default=-1.0, description="This field is unused by IndexSeries."
+    )
+    offset: float = Field(
+        default=0.0, description="This field is unused by IndexSeries."
+    )
     unit: Literal["N/A"] = Field(
-        "N/A", description="This field is unused by IndexSeries and has the value N/A."
+        default="N/A",
+        description="This field is unused by IndexSeries and has the value N/A.",
     )
 
 
@@ -147,15 +152,14 @@ class IndexSeries(TimeSeries):
     __nwb_type__ = ("core", "IndexSeries")
 
     data: IndexSeriesData = Field(
-        ...,
-        description="Index of the image (using zero-indexing) in the linked Images object.",
+        description="Index of the image (using zero-indexing) in the linked Images object."
     )
     indexed_timeseries: ImageSeries | None = Field(
-        None,
+        default=None,
         description="Link to ImageSeries object containing images that are indexed. Use of this link is discouraged and will be deprecated. Link to an Images type instead.",
     )
     indexed_images: Images | None = Field(
-        None,
+        default=None,
         description="Link to Images object containing an ordered set of images that are indexed. The Images object must contain a 'ordered_images' dataset specifying the order of the images in the Images type.",
     )
 
@@ -168,7 +172,7 @@ class GrayscaleImage(Image):
     value: Annotated[
         Array[np.number],
         ArraySpec(dtype="numeric", shape=((None, None),), dims=(("x", "y"),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class RGBImage(Image):
@@ -181,7 +185,7 @@ class RGBImage(Image):
         ArraySpec(
             dtype="numeric", shape=((None, None, 3),), dims=(("x", "y", "r, g, b"),)
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class RGBAImage(Image):
@@ -194,4 +198,4 @@ class RGBAImage(Image):
         ArraySpec(
             dtype="numeric", shape=((None, None, 4),), dims=(("x", "y", "r, g, b, a"),)
         ),
-    ] = Field(...)
+    ] = Field()

@@ -15,21 +15,21 @@ class Device(NWBContainer):
     __nwb_type__ = ("core", "Device")
 
     description: str | None = Field(
-        None,
+        default=None,
         description="Description of the device as free-form text. If there is any software/firmware associated with the device, the names and versions of those can be added to NWBFile.was_generated_by.",
     )
     manufacturer: str | None = Field(
-        None,
+        default=None,
         description="The name of the manufacturer of the device, e.g., Imec, Plexon, Thorlabs.",
     )
     model_number_: str | None = Field(
-        None,
+        default=None,
         description="The model number (or part/product number) of the device, e.g., PRB_1_4_0480_1, PLX-VP-32-15SE(75)-(260-80)(460-10)-300-(1)CON/32m-V, BERGAMO.",
     )
     model_name_: str | None = Field(
-        None,
+        default=None,
         description="The model name of the device, e.g., Neuropixels 1.0, V-Probe, Bergamo III.",
     )
     serial_number: str | None = Field(
-        None, description="The serial number of the device."
+        default=None, description="The serial number of the device."
     )

@@ -41,7 +41,7 @@ from .nwb_ophys import ImagingPlane
 class NWBFileAcquisition(GroupModel):
     """Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis."""
 
-    name: str = Field("acquisition")
+    name: str = Field(default="acquisition")
     children: dict[str, NWBDataInterface | DynamicTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -51,7 +51,7 @@ class NWBFileAcquisition(GroupModel):
 class NWBFileAnalysis(GroupModel):
     """Lab-specific and custom scientific analysis of data. There is no defined format for the content of this group - the format is up to the individual user/lab. To facilitate sharing analysis data between labs, the contents here should be stored in standard types (e.g., neurodata_types) and appropriately documented. The file can store lab-specific and custom data analysis without restriction on its form or schema, reducing data formatting restrictions on end users. Such data should be placed in the analysis group. The analysis data should be documented so that it could be shared with other labs."""
 
-    name: str = Field("analysis")
+    name: str = Field(default="analysis")
     children: dict[str, NWBContainer | DynamicTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -61,7 +61,7 @@ class NWBFileAnalysis(GroupModel):
 class NWBFileProcessing(GroupModel):
     """The home for ProcessingModules. These modules perform intermediate analysis of data that is necessary to perform before scientific analysis. Examples include spike clustering, extracting position from tracking data, stitching together image slices. ProcessingModules can be large and express many data sets from relatively complex analysis (e.g., spike detection and clustering) or small, representing extraction of position information from tracking video, or even binary lick/no-lick decisions. Common software tools (e.g., klustakwik, MClust) are expected to read/write data here.  'Processing' refers to intermediate analysis of the acquired data to make it more amenable to scientific analysis."""
 
-    name: str = Field("processing")
+    name: str = Field(default="processing")
     children: dict[str, ProcessingModule] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -71,7 +71,7 @@ class NWBFileProcessing(GroupModel):
 class NWBFileStimulusPresentation(GroupModel):
     """Stimuli presented during the experiment."""
 
-    name: str = Field("presentation")
+    name: str = Field(default="presentation")
     children: dict[str, TimeSeries | NWBDataInterface | DynamicTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -81,7 +81,7 @@ class NWBFileStimulusPresentation(GroupModel):
 class NWBFileStimulusTemplates(GroupModel):
     """Template stimuli. Timestamps in templates are based on stimulus design and are relative to the beginning of the stimulus. When templates are used, the stimulus instances must convert presentation times to the experiment`s time reference frame."""
 
-    name: str = Field("templates")
+    name: str = Field(default="templates")
     children: dict[str, TimeSeries | Images] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -91,28 +91,27 @@ class NWBFileStimulusTemplates(GroupModel):
 class NWBFileStimulus(GroupModel):
     """Data pushed into the system (eg, video stimulus, sound, voltage, etc) and secondary representations of that data (eg, measurements of something used as a stimulus). This group should be made read-only after experiment complete and timestamps are corrected to common timebase. Stores both presented stimuli and stimulus templates, the latter in case the same stimulus is presented multiple times, or is pulled from an external stimulus library. Stimuli are here defined as any signal that is pushed into the system as part of the experiment (eg, sound, video, voltage, etc). Many different experiments can use the same stimuli, and stimuli can be re-used during an experiment. The stimulus group is organized so that one version of template stimuli can be stored and these be used multiple times. These templates can exist in the present file or can be linked to a remote library file."""
 
-    name: str = Field("stimulus")
+    name: str = Field(default="stimulus")
     presentation: NWBFileStimulusPresentation = Field(
-        ..., description="Stimuli presented during the experiment."
+        description="Stimuli presented during the experiment."
     )
     templates: NWBFileStimulusTemplates = Field(
-        ...,
-        description="Template stimuli. Timestamps in templates are based on stimulus design and are relative to the beginning of the stimulus. When templates are used, the stimulus instances must convert presentation times to the experiment`s time reference frame.",
+        description="Template stimuli. Timestamps in templates are based on stimulus design and are relative to the beginning of the stimulus. When templates are used, the stimulus instances must convert presentation times to the experiment`s time reference frame."
     )
 
 
 class NWBFileGeneralSourceScript(DatasetModel):
     """Script file or link to public source code used to create this NWB file."""
 
-    name: str = Field("source_script")
-    value: str = Field(...)
-    file_name: str = Field(..., description="Name of script file.")
+    name: str = Field(default="source_script")
+    value: str = Field()
+    file_name: str = Field(description="Name of script file.")
 
 
 class NWBFileGeneralDevices(GroupModel):
     """Description of hardware devices used during experiment, e.g., monitors, ADC boards, microscopes, etc."""
 
-    name: str = Field("devices")
+    name: str = Field(default="devices")
     children: dict[str, Device] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -122,7 +121,7 @@ class NWBFileGeneralDevices(GroupModel):
 class NWBFileGeneralExtracellularEphysElectrodesX(VectorData):
     """x coordinate of the channel location in the brain (+x is posterior)."""
 
-    name: str = Field("x")
+    name: str = Field(default="x")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -135,13 +134,13 @@ class NWBFileGeneralExtracellularEphysElectrodesX(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesY(VectorData):
     """y coordinate of the channel location in the brain (+y is inferior)."""
 
-    name: str = Field("y")
+    name: str = Field(default="y")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -154,13 +153,13 @@ class NWBFileGeneralExtracellularEphysElectrodesY(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesZ(VectorData):
     """z coordinate of the channel location in the brain (+z is right)."""
 
-    name: str = Field("z")
+    name: str = Field(default="z")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -173,13 +172,13 @@ class NWBFileGeneralExtracellularEphysElectrodesZ(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesImp(VectorData):
     """Impedance of the channel, in ohms."""
 
-    name: str = Field("imp")
+    name: str = Field(default="imp")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -192,13 +191,13 @@ class NWBFileGeneralExtracellularEphysElectrodesImp(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesLocation(VectorData):
     """Location of the electrode (channel). Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible."""
 
-    name: str = Field("location")
+    name: str = Field(default="location")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -211,13 +210,13 @@ class NWBFileGeneralExtracellularEphysElectrodesLocation(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesFiltering(VectorData):
     """Description of hardware filtering, including the filter name and frequency cutoffs."""
 
-    name: str = Field("filtering")
+    name: str = Field(default="filtering")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -230,20 +229,20 @@ class NWBFileGeneralExtracellularEphysElectrodesFiltering(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesGroup(VectorData):
     """Reference to the ElectrodeGroup this electrode is a part of."""
 
-    name: str = Field("group")
-    value: list[ElectrodeGroup] = Field(...)  # type: ignore[assignment]
+    name: str = Field(default="group")
+    value: list[ElectrodeGroup] = Field()  # type: ignore[assignment]
 
 
 class NWBFileGeneralExtracellularEphysElectrodesGroupName(VectorData):
     """Name of the ElectrodeGroup this electrode is a part of."""
 
-    name: str = Field("group_name")
+    name: str = Field(default="group_name")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -256,13 +255,13 @@ class NWBFileGeneralExtracellularEphysElectrodesGroupName(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesRelX(VectorData):
     """x coordinate in electrode group"""
 
-    name: str = Field("rel_x")
+    name: str = Field(default="rel_x")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -275,13 +274,13 @@ class NWBFileGeneralExtracellularEphysElectrodesRelX(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesRelY(VectorData):
     """y coordinate in electrode group"""
 
-    name: str = Field("rel_y")
+    name: str = Field(default="rel_y")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -294,13 +293,13 @@ class NWBFileGeneralExtracellularEphysElectrodesRelY(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesRelZ(VectorData):
     """z coordinate in electrode group"""
 
-    name: str = Field("rel_z")
+    name: str = Field(default="rel_z")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -313,13 +312,13 @@ class NWBFileGeneralExtracellularEphysElectrodesRelZ(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodesReference(VectorData):
     """Description of the reference electrode and/or reference scheme used for this electrode, e.g., "stainless steel skull screw" or "online common average referencing"."""
 
-    name: str = Field("reference")
+    name: str = Field(default="reference")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -332,53 +331,52 @@ class NWBFileGeneralExtracellularEphysElectrodesReference(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class NWBFileGeneralExtracellularEphysElectrodes(DynamicTable):
     """A table of all electrodes (i.e. channels) used for recording."""
 
-    name: str = Field("electrodes")
+    name: str = Field(default="electrodes")
     x: NWBFileGeneralExtracellularEphysElectrodesX | None = Field(
-        None,
+        default=None,
         description="x coordinate of the channel location in the brain (+x is posterior).",
     )
     y: NWBFileGeneralExtracellularEphysElectrodesY | None = Field(
-        None,
+        default=None,
         description="y coordinate of the channel location in the brain (+y is inferior).",
     )
     z: NWBFileGeneralExtracellularEphysElectrodesZ | None = Field(
-        None,
+        default=None,
         description="z coordinate of the channel location in the brain (+z is right).",
     )
     imp: NWBFileGeneralExtracellularEphysElectrodesImp | None = Field(
-        None, description="Impedance of the channel, in ohms."
+        default=None, description="Impedance of the channel, in ohms."
     )
     location: NWBFileGeneralExtracellularEphysElectrodesLocation = Field(
-        ...,
-        description="Location of the electrode (channel). Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
+        description="Location of the electrode (channel). Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible."
     )
     filtering: NWBFileGeneralExtracellularEphysElectrodesFiltering | None = Field(
-        None,
+        default=None,
         description="Description of hardware filtering, including the filter name and frequency cutoffs.",
     )
     group: NWBFileGeneralExtracellularEphysElectrodesGroup = Field(
-        ..., description="Reference to the ElectrodeGroup this electrode is a part of."
+        description="Reference to the ElectrodeGroup this electrode is a part of."
     )
     group_name: NWBFileGeneralExtracellularEphysElectrodesGroupName = Field(
-        ..., description="Name of the ElectrodeGroup this electrode is a part of."
+        description="Name of the ElectrodeGroup this electrode is a part of."
     )
     rel_x: NWBFileGeneralExtracellularEphysElectrodesRelX | None = Field(
-        None, description="x coordinate in electrode group"
+        default=None, description="x coordinate in electrode group"
     )
     rel_y: NWBFileGeneralExtracellularEphysElectrodesRelY | None = Field(
-        None, description="y coordinate in electrode group"
+        default=None, description="y coordinate in electrode group"
     )
     rel_z: NWBFileGeneralExtracellularEphysElectrodesRelZ | None = Field(
-        None, description="z coordinate in electrode group"
+        default=None, description="z coordinate in electrode group"
     )
     reference: NWBFileGeneralExtracellularEphysElectrodesReference | None = Field(
-        None,
+        default=None,
         description='Description of the reference electrode and/or reference scheme used for this electrode, e.g., "stainless steel skull screw" or "online common average referencing".',
     )
 
@@ -386,9 +384,9 @@ class NWBFileGeneralExtracellularEphysElectrodes(DynamicTable):
 class NWBFileGeneralExtracellularEphys(GroupModel):
     """Metadata related to extracellular electrophysiology."""
 
-    name: str = Field("extracellular_ephys")
+    name: str = Field(default="extracellular_ephys")
     electrodes: NWBFileGeneralExtracellularEphysElectrodes | None = Field(
-        None,
+        default=None,
         description="A table of all electrodes (i.e. channels) used for recording.",
     )
     children: dict[str, ElectrodeGroup] = Field(
@@ -400,33 +398,33 @@ class NWBFileGeneralExtracellularEphys(GroupModel):
 class NWBFileGeneralIntracellularEphys(GroupModel):
     """Metadata related to intracellular electrophysiology."""
 
-    name: str = Field("intracellular_ephys")
+    name: str = Field(default="intracellular_ephys")
     filtering: str | None = Field(
-        None,
+        default=None,
         description="[DEPRECATED] Use IntracellularElectrode.filtering instead. Description of filtering used. Includes filtering type and parameters, frequency fall-off, etc. If this changes between TimeSeries, filter description should be stored as a text attribute for each TimeSeries.",
     )
     sweep_table: SweepTable | None = Field(
-        None,
+        default=None,
         description="[DEPRECATED] Table used to group different PatchClampSeries. SweepTable is being replaced by IntracellularRecordingsTable and SimultaneousRecordingsTable tables. Additional SequentialRecordingsTable, RepetitionsTable and ExperimentalConditions tables provide enhanced support for experiment metadata.",
     )
     intracellular_recordings: IntracellularRecordingsTable | None = Field(
-        None,
+        default=None,
         description="A table to group together a stimulus and response from a single electrode and a single simultaneous recording. Each row in the table represents a single recording consisting typically of a stimulus and a corresponding response. In some cases, however, only a stimulus or a response are recorded as as part of an experiment. In this case both, the stimulus and response will point to the same TimeSeries while the idx_start and count of the invalid column will be set to -1, thus, indicating that no values have been recorded for the stimulus or response, respectively. Note, a recording MUST contain at least a stimulus or a response. Typically the stimulus and response are PatchClampSeries. However, the use of AD/DA channels that are not associated to an electrode is also common in intracellular electrophysiology, in which case other TimeSeries may be used.",
     )
     simultaneous_recordings: SimultaneousRecordingsTable | None = Field(
-        None,
+        default=None,
         description="A table for grouping different intracellular recordings from the IntracellularRecordingsTable table together that were recorded simultaneously from different electrodes",
     )
     sequential_recordings: SequentialRecordingsTable | None = Field(
-        None,
+        default=None,
         description="A table for grouping different sequential recordings from the SimultaneousRecordingsTable table together. This is typically used to group together sequential recordings where the a sequence of stimuli of the same type with varying parameters have been presented in a sequence.",
     )
     repetitions: RepetitionsTable | None = Field(
-        None,
+        default=None,
         description="A table for grouping different sequential intracellular recordings together. With each SequentialRecording typically representing a particular type of stimulus, the RepetitionsTable table is typically used to group sets of stimuli applied in sequence.",
     )
     experimental_conditions: ExperimentalConditionsTable | None = Field(
-        None,
+        default=None,
         description="A table for grouping different intracellular recording repetitions together that belong to the same experimental experimental_conditions.",
     )
     children: dict[str, IntracellularElectrode] = Field(
@@ -438,7 +436,7 @@ class NWBFileGeneralIntracellularEphys(GroupModel):
 class NWBFileGeneralOptogenetics(GroupModel):
     """Metadata describing optogenetic stimuluation."""
 
-    name: str = Field("optogenetics")
+    name: str = Field(default="optogenetics")
     children: dict[str, OptogeneticStimulusSite] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -448,7 +446,7 @@ class NWBFileGeneralOptogenetics(GroupModel):
 class NWBFileGeneralOptophysiology(GroupModel):
     """Metadata related to optophysiology."""
 
-    name: str = Field("optophysiology")
+    name: str = Field(default="optophysiology")
     children: dict[str, ImagingPlane] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -458,16 +456,17 @@ class NWBFileGeneralOptophysiology(GroupModel):
 class NWBFileIntervals(GroupModel):
     """Experimental intervals, whether that be logically distinct sub-experiments having a particular scientific goal, trials (see trials subgroup) during an experiment, or epochs (see epochs subgroup) deriving from analysis of data."""
 
-    name: str = Field("intervals")
+    name: str = Field(default="intervals")
     epochs: TimeIntervals | None = Field(
-        None,
+        default=None,
         description="Divisions in time marking experimental stages or sub-divisions of a single recording session.",
     )
     trials: TimeIntervals | None = Field(
-        None, description="Repeated experimental events that have a logical grouping."
+        default=None,
+        description="Repeated experimental events that have a logical grouping.",
     )
     invalid_times: TimeIntervals | None = Field(
-        None, description="Time intervals that should be removed from analysis."
+        default=None, description="Time intervals that should be removed from analysis."
     )
     children: dict[str, TimeIntervals] = Field(
         default_factory=dict,
@@ -484,10 +483,10 @@ class LabMetaData(NWBContainer):
 class SubjectAge(DatasetModel):
     """Age of subject. Can be supplied instead of 'date_of_birth'."""
 
-    name: str = Field("age")
-    value: str = Field(...)
+    name: str = Field(default="age")
+    value: str = Field()
     reference: str = Field(
-        "birth",
+        default="birth",
         description="Age is with reference to this event. Can be 'birth' or 'gestational'. If reference is omitted, 'birth' is implied.",
     )
 
@@ -498,27 +497,29 @@ class Subject(NWBContainer):
     __nwb_type__ = ("core", "Subject")
 
     age: SubjectAge | None = Field(
-        None, description="Age of subject. Can be supplied instead of 'date_of_birth'."
+        default=None,
+        description="Age of subject. Can be supplied instead of 'date_of_birth'.",
     )
     date_of_birth: datetime | None = Field(
-        None, description="Date of birth of subject. Can be supplied instead of 'age'."
+        default=None,
+        description="Date of birth of subject. Can be supplied instead of 'age'.",
     )
     description: str | None = Field(
-        None,
+        default=None,
         description="Description of subject and where subject came from (e.g., breeder, if animal).",
     )
     genotype: str | None = Field(
-        None, description="Genetic strain. If absent, assume Wild Type (WT)."
+        default=None, description="Genetic strain. If absent, assume Wild Type (WT)."
     )
-    sex: str | None = Field(None, description="Gender of subject.")
-    species: str | None = Field(None, description="Species of subject.")
-    strain: str | None = Field(None, description="Strain of subject.")
+    sex: str | None = Field(default=None, description="Gender of subject.")
+    species: str | None = Field(default=None, description="Species of subject.")
+    strain: str | None = Field(default=None, description="Strain of subject.")
     subject_id: str | None = Field(
-        None,
+        default=None,
         description="ID of animal/person used/participating in experiment (lab convention).",
     )
     weight: str | None = Field(
-        None,
+        default=None,
         description="Weight at time of experiment, at time of surgery and at other important times.",
     )
 
@@ -526,50 +527,52 @@ class Subject(NWBContainer):
 class NWBFileGeneral(GroupModel):
     """Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them."""
 
-    name: str = Field("general")
+    name: str = Field(default="general")
     data_collection: str | None = Field(
-        None, description="Notes about data collection and analysis."
+        default=None, description="Notes about data collection and analysis."
     )
     experiment_description: str | None = Field(
-        None, description="General description of the experiment."
+        default=None, description="General description of the experiment."
     )
     experimenter: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_experimenters",),)),
     ] = Field(
-        None,
+        default=None,
         description="Name of person(s) who performed the experiment. Can also specify roles of different people involved.",
     )
     institution: str | None = Field(
-        None, description="Institution(s) where experiment was performed."
+        default=None, description="Institution(s) where experiment was performed."
     )
     keywords: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_keywords",),)),
-    ] = Field(None, description="Terms to search over.")
+    ] = Field(default=None, description="Terms to search over.")
     lab: str | None = Field(
-        None, description="Laboratory where experiment was performed."
+        default=None, description="Laboratory where experiment was performed."
     )
-    notes: str | None = Field(None, description="Notes about the experiment.")
+    notes: str | None = Field(default=None, description="Notes about the experiment.")
     pharmacology: str | None = Field(
-        None,
+        default=None,
         description="Description of drugs used, including how and when they were administered. Anesthesia(s), painkiller(s), etc., plus dosage, concentration, etc.",
     )
     protocol: str | None = Field(
-        None,
+        default=None,
         description="Experimental protocol, if applicable. e.g., include IACUC protocol number.",
     )
     related_publications: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_publications",),)),
-    ] = Field(None, description="Publication information. PMID, DOI, URL, etc.")
-    session_id: str | None = Field(None, description="Lab-specific ID for the session.")
+    ] = Field(default=None, description="Publication information. PMID, DOI, URL, etc.")
+    session_id: str | None = Field(
+        default=None, description="Lab-specific ID for the session."
+    )
     slices: str | None = Field(
-        None,
+        default=None,
         description="Description of slices, including information about preparation thickness, orientation, temperature, and bath solution.",
     )
     source_script: NWBFileGeneralSourceScript | None = Field(
-        None,
+        default=None,
         description="Script file or link to public source code used to create this NWB file.",
     )
     was_generated_by: Annotated[
@@ -578,40 +581,40 @@ class NWBFileGeneral(GroupModel):
             dtype="text", shape=((None, 2),), dims=(("num_sources", "name, version"),)
         ),
     ] = Field(
-        None,
+        default=None,
         description="Name and version of software package(s) used to generate data contained in this NWB File. For each software package or library, include the name of the software as the first value and the version as the second value.",
     )
     stimulus: str | None = Field(
-        None,
+        default=None,
         description="Notes about stimuli, such as how and where they were presented.",
     )
     surgery: str | None = Field(
-        None,
+        default=None,
         description="Narrative description about surgery/surgeries, including date(s) and who performed surgery.",
     )
     virus: str | None = Field(
-        None,
+        default=None,
         description="Information about virus(es) used in experiments, including virus ID, source, date made, injection location, volume, etc.",
     )
     devices: NWBFileGeneralDevices | None = Field(
-        None,
+        default=None,
         description="Description of hardware devices used during experiment, e.g., monitors, ADC boards, microscopes, etc.",
     )
     subject: Subject | None = Field(
-        None,
+        default=None,
         description="Information about the animal or person from which the data was measured.",
     )
     extracellular_ephys: NWBFileGeneralExtracellularEphys | None = Field(
-        None, description="Metadata related to extracellular electrophysiology."
+        default=None, description="Metadata related to extracellular electrophysiology."
     )
     intracellular_ephys: NWBFileGeneralIntracellularEphys | None = Field(
-        None, description="Metadata related to intracellular electrophysiology."
+        default=None, description="Metadata related to intracellular electrophysiology."
     )
     optogenetics: NWBFileGeneralOptogenetics | None = Field(
-        None, description="Metadata describing optogenetic stimuluation."
+        default=None, description="Metadata describing optogenetic stimuluation."
     )
     optophysiology: NWBFileGeneralOptophysiology | None = Field(
-        None, description="Metadata related to optophysiology."
+        default=None, description="Metadata related to optophysiology."
     )
     children: dict[str, LabMetaData] = Field(
         default_factory=dict,
@@ -625,14 +628,14 @@ class ScratchData(NWBData):
     __nwb_type__ = ("core", "ScratchData")
 
     notes: str = Field(
-        ..., description="Any notes the user has about the dataset being stored"
+        description="Any notes the user has about the dataset being stored"
     )
 
 
 class NWBFileScratch(GroupModel):
     """A place to store one-off analysis results. Data placed here is not intended for sharing. By placing data here, users acknowledge that there is no guarantee that their data meets any standard."""
 
-    name: str = Field("scratch")
+    name: str = Field(default="scratch")
     children: dict[str, ScratchData | NWBContainer | DynamicTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -644,9 +647,9 @@ class NWBFile(NWBContainer):
 
     __nwb_type__ = ("core", "NWBFile")
 
-    name: str = Field("root")
+    name: str = Field(default="root")
     nwb_version: Literal["2.8.0"] = Field(
-        "2.8.0",
+        default="2.8.0",
         description="File version string. Use semantic versioning, e.g. 1.2.1. This will be the name of the format with trailing major, minor and patch numbers.",
     )
     file_create_date: Annotated[
@@ -655,51 +658,43 @@ class NWBFile(NWBContainer):
             dtype="isodatetime", shape=((None,),), dims=(("num_modifications",),)
         ),
     ] = Field(
-        ...,
-        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.',
+        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.'
     )
     identifier: str = Field(
-        ...,
-        description="A unique text identifier for the file. For example, concatenated lab name, file creation date/time and experimentalist, or a hash of these and/or other values. The goal is that the string should be unique to all other files.",
+        description="A unique text identifier for the file. For example, concatenated lab name, file creation date/time and experimentalist, or a hash of these and/or other values. The goal is that the string should be unique to all other files."
     )
     session_description: str = Field(
-        ...,
-        description="A description of the experimental session and data in the file.",
+        description="A description of the experimental session and data in the file."
     )
     session_start_time: datetime = Field(
-        ...,
-        description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.',
+        description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.'
     )
     timestamps_reference_time: datetime = Field(
-        ...,
-        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).',
+        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).'
     )
     acquisition: NWBFileAcquisition = Field(
-        ...,
-        description="Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis.",
+        description="Data streams recorded from the system, including ephys, ophys, tracking, etc. This group should be read-only after the experiment is completed and timestamps are corrected to a common timebase. The data stored here may be links to raw data stored in external NWB files. This will allow keeping bulky raw data out of the file while preserving the option of keeping some/all in the file. Acquired data includes tracking and experimental data streams (i.e., everything measured from the system). If bulky data is stored in the /acquisition group, the data can exist in a separate NWB file that is linked to by the file being used for processing and analysis."
     )
     analysis: NWBFileAnalysis = Field(
-        ...,
-        description="Lab-specific and custom scientific analysis of data. There is no defined format for the content of this group - the format is up to the individual user/lab. To facilitate sharing analysis data between labs, the contents here should be stored in standard types (e.g., neurodata_types) and appropriately documented. The file can store lab-specific and custom data analysis without restriction on its form or schema, reducing data formatting restrictions on end users. Such data should be placed in the analysis group. The analysis data should be documented so that it could be shared with other labs.",
+        description="Lab-specific and custom scientific analysis of data. There is no defined format for the content of this group - the format is up to the individual user/lab. To facilitate sharing analysis data between labs, the contents here should be stored in standard types (e.g., neurodata_types) and appropriately documented. The file can store lab-specific and custom data analysis without restriction on its form or schema, reducing data formatting restrictions on end users. Such data should be placed in the analysis group. The analysis data should be documented so that it could be shared with other labs."
     )
     scratch: NWBFileScratch | None = Field(
-        None,
+        default=None,
         description="A place to store one-off analysis results. Data placed here is not intended for sharing. By placing data here, users acknowledge that there is no guarantee that their data meets any standard.",
     )
     processing: NWBFileProcessing = Field(
-        ...,
-        description="The home for ProcessingModules. These modules perform intermediate analysis of data that is necessary to perform before scientific analysis. Examples include spike clustering, extracting position from tracking data, stitching together image slices. ProcessingModules can be large and express many data sets from relatively complex analysis (e.g., spike detection and clustering) or small, representing extraction of position information from tracking video, or even binary lick/no-lick decisions. Common software tools (e.g., klustakwik, MClust) are expected to read/write data here.  'Processing' refers to intermediate analysis of the acquired data to make it more amenable to scientific analysis.",
+        description="The home for ProcessingModules. These modules perform intermediate analysis of data that is necessary to perform before scientific analysis. Examples include spike clustering, extracting position from tracking data, stitching together image slices. ProcessingModules can be large and express many data sets from relatively complex analysis (e.g., spike detection and clustering) or small, representing extraction of position information from tracking video, or even binary lick/no-lick decisions. Common software tools (e.g., klustakwik, MClust) are expected to read/write data here.  'Processing' refers to intermediate analysis of the acquired data to make it more amenable to scientific analysis."
     )
     stimulus: NWBFileStimulus = Field(
-        ...,
-        description="Data pushed into the system (eg, video stimulus, sound, voltage, etc) and secondary representations of that data (eg, measurements of something used as a stimulus). This group should be made read-only after experiment complete and timestamps are corrected to common timebase. Stores both presented stimuli and stimulus templates, the latter in case the same stimulus is presented multiple times, or is pulled from an external stimulus library. Stimuli are here defined as any signal that is pushed into the system as part of the experiment (eg, sound, video, voltage, etc). Many different experiments can use the same stimuli, and stimuli can be re-used during an experiment. The stimulus group is organized so that one version of template stimuli can be stored and these be used multiple times. These templates can exist in the present file or can be linked to a remote library file.",
+        description="Data pushed into the system (eg, video stimulus, sound, voltage, etc) and secondary representations of that data (eg, measurements of something used as a stimulus). This group should be made read-only after experiment complete and timestamps are corrected to common timebase. Stores both presented stimuli and stimulus templates, the latter in case the same stimulus is presented multiple times, or is pulled from an external stimulus library. Stimuli are here defined as any signal that is pushed into the system as part of the experiment (eg, sound, video, voltage, etc). Many different experiments can use the same stimuli, and stimuli can be re-used during an experiment. The stimulus group is organized so that one version of template stimuli can be stored and these be used multiple times. These templates can exist in the present file or can be linked to a remote library file."
     )
     general: NWBFileGeneral = Field(
-        ...,
-        description="Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them.",
+        description="Experimental metadata, including protocol, notes and description of hardware device(s).  The metadata stored in this section should be used to describe the experiment. Metadata necessary for interpreting the data is stored with the data. General experimental metadata, including animal strain, experimental protocols, experimenter, devices, etc, are stored under 'general'. Core metadata (e.g., that required to interpret data fields) is stored with the data itself, and implicitly defined by the file specification (e.g., time is in seconds). The strategy used here for storing non-core metadata is to use free-form text fields, such as would appear in sentences or paragraphs from a Methods section. Metadata fields are text to enable them to be more general, for example to represent ranges instead of numerical values. Machine-readable metadata is stored as attributes to these free-form datasets. All entries in the below table are to be included when data is present. Unused groups (e.g., intracellular_ephys in an optophysiology experiment) should not be created unless there is data to store within them."
     )
     intervals: NWBFileIntervals | None = Field(
-        None,
+        default=None,
         description="Experimental intervals, whether that be logically distinct sub-experiments having a particular scientific goal, trials (see trials subgroup) during an experiment, or epochs (see epochs subgroup) deriving from analysis of data.",
     )
-    units: Units | None = Field(None, description="Data about sorted spike units.")
+    units: Units | None = Field(
+        default=None, description="Data about sorted spike units."
+    )

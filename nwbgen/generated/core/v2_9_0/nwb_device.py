@@ -15,15 +15,14 @@ class DeviceModel(NWBContainer):
     __nwb_type__ = ("core", "DeviceModel")
 
     manufacturer: str = Field(
-        ...,
-        description="The name of the manufacturer of the device model, e.g., Imec, Plexon, Thorlabs.",
+        description="The name of the manufacturer of the device model, e.g., Imec, Plexon, Thorlabs."
     )
     model_number_: str | None = Field(
-        None,
+        default=None,
         description="The model number (or part/product number) of the device, e.g., PRB_1_4_0480_1, PLX-VP-32-15SE(75)-(260-80)(460-10)-300-(1)CON/32m-V, BERGAMO.",
     )
     description: str | None = Field(
-        None, description="Description of the device model as free-form text."
+        default=None, description="Description of the device model as free-form text."
     )
 
 
@@ -33,22 +32,24 @@ class Device(NWBContainer):
     __nwb_type__ = ("core", "Device")
 
     description: str | None = Field(
-        None,
+        default=None,
         description="Description of the device as free-form text. If there is any software/firmware associated with the device, the names and versions of those can be added to NWBFile.was_generated_by.",
     )
     manufacturer: str | None = Field(
-        None,
+        default=None,
         description="DEPRECATED. The name of the manufacturer of the device, e.g., Imec, Plexon, Thorlabs. Instead of using this field, store the value in DeviceModel.manufacturer and link to that DeviceModel from this Device.",
     )
     model_number_: str | None = Field(
-        None,
+        default=None,
         description="DEPRECATED. The model number (or part/product number) of the device, e.g., PRB_1_4_0480_1, PLX-VP-32-15SE(75)-(260-80)(460-10)-300-(1)CON/32m-V, BERGAMO. Instead of using this field, store the value in DeviceModel.model_number and link to that DeviceModel from this Device.",
     )
     model_name_: str | None = Field(
-        None,
+        default=None,
         description="DEPRECATED. The model name of the device, e.g., Neuropixels 1.0, V-Probe, Bergamo III. Instead of using this field, create and add a new DeviceModel named the model name and link to that DeviceModel from this Device.",
     )
     serial_number: str | None = Field(
-        None, description="The serial number of the device."
+        default=None, description="The serial number of the device."
     )
-    model: DeviceModel | None = Field(None, description="The model of the device.")
+    model: DeviceModel | None = Field(
+        default=None, description="The model of the device."
+    )

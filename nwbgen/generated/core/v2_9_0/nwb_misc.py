@@ -24,7 +24,7 @@ from .nwb_ecephys import ElectrodeGroup
 class AbstractFeatureSeriesData(TimeSeriesData):
     """Values of each feature at each time."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -32,9 +32,9 @@ class AbstractFeatureSeriesData(TimeSeriesData):
             shape=((None,), (None, None)),
             dims=(("num_times",), ("num_times", "num_features")),
         ),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        "see 'feature_units'",
+        default="see 'feature_units'",
         description="Since there can be different units for different features, store the units in 'feature_units'. The default value for this attribute is \"see 'feature_units'\".",
     )
 
@@ -45,34 +45,34 @@ class AbstractFeatureSeries(TimeSeries):
     __nwb_type__ = ("core", "AbstractFeatureSeries")
 
     data: AbstractFeatureSeriesData = Field(
-        ..., description="Values of each feature at each time."
+        description="Values of each feature at each time."
     )
     feature_units: Annotated[
         Array[np.str_] | None,
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_features",),)),
-    ] = Field(None, description="Units of each feature.")
+    ] = Field(default=None, description="Units of each feature.")
     features: Annotated[
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_features",),)),
     ] = Field(
-        ..., description="Description of the features represented in TimeSeries::data."
+        description="Description of the features represented in TimeSeries::data."
     )
 
 
 class AnnotationSeriesData(TimeSeriesData):
     """Annotations made during an experiment."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
     resolution: float = Field(
-        -1.0,
+        default=-1.0,
         description="Smallest meaningful difference between values in data. Annotations have no units, so the value is fixed to -1.0.",
     )
     unit: Literal["n/a"] = Field(
-        "n/a",
+        default="n/a",
         description="Base unit of measurement for working with the data. Annotations have no units, so the value is fixed to 'n/a'.",
     )
 
@@ -83,24 +83,24 @@ class AnnotationSeries(TimeSeries):
     __nwb_type__ = ("core", "AnnotationSeries")
 
     data: AnnotationSeriesData = Field(
-        ..., description="Annotations made during an experiment."
+        description="Annotations made during an experiment."
     )
 
 
 class IntervalSeriesData(TimeSeriesData):
     """Use values >0 if interval started, <0 if interval ended."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.int8],
         ArraySpec(dtype="int8", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(...)
+    ] = Field()
     resolution: float = Field(
-        -1.0,
+        default=-1.0,
         description="Smallest meaningful difference between values in data. Annotations have no units, so the value is fixed to -1.0.",
     )
     unit: Literal["n/a"] = Field(
-        "n/a",
+        default="n/a",
         description="Base unit of measurement for working with the data. Annotations have no units, so the value is fixed to 'n/a'.",
     )
 
@@ -111,14 +111,14 @@ class IntervalSeries(TimeSeries):
     __nwb_type__ = ("core", "IntervalSeries")
 
     data: IntervalSeriesData = Field(
-        ..., description="Use values >0 if interval started, <0 if interval ended."
+        description="Use values >0 if interval started, <0 if interval ended."
     )
 
 
 class FrequencyBandsTableBandName(VectorData):
     """Name of the band, e.g. theta."""
 
-    name: str = Field("band_name")
+    name: str = Field(default="band_name")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -131,39 +131,39 @@ class FrequencyBandsTableBandName(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class FrequencyBandsTableBandLimits(VectorData):
     """Low and high limit of each band in Hz. If it is a Gaussian filter, use 2 SD on either side of the center."""
 
-    name: str = Field("band_limits")
+    name: str = Field(default="band_limits")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
             dtype="float32", shape=((None, 2),), dims=(("num_bands", "low, high"),)
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class FrequencyBandsTableBandMean(VectorData):
     """The mean Gaussian filters, in Hz."""
 
-    name: str = Field("band_mean")
+    name: str = Field(default="band_mean")
     value: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((None,),), dims=(("num_bands",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class FrequencyBandsTableBandStdev(VectorData):
     """The standard deviation of Gaussian filters, in Hz."""
 
-    name: str = Field("band_stdev")
+    name: str = Field(default="band_stdev")
     value: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((None,),), dims=(("num_bands",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class FrequencyBandsTable(DynamicTable):
@@ -172,24 +172,23 @@ class FrequencyBandsTable(DynamicTable):
     __nwb_type__ = ("core", "FrequencyBandsTable")
 
     band_name: FrequencyBandsTableBandName = Field(
-        ..., description="Name of the band, e.g. theta."
+        description="Name of the band, e.g. theta."
     )
     band_limits: FrequencyBandsTableBandLimits = Field(
-        ...,
-        description="Low and high limit of each band in Hz. If it is a Gaussian filter, use 2 SD on either side of the center.",
+        description="Low and high limit of each band in Hz. If it is a Gaussian filter, use 2 SD on either side of the center."
     )
     band_mean: FrequencyBandsTableBandMean | None = Field(
-        None, description="The mean Gaussian filters, in Hz."
+        default=None, description="The mean Gaussian filters, in Hz."
     )
     band_stdev: FrequencyBandsTableBandStdev | None = Field(
-        None, description="The standard deviation of Gaussian filters, in Hz."
+        default=None, description="The standard deviation of Gaussian filters, in Hz."
     )
 
 
 class DecompositionSeriesData(TimeSeriesData):
     """Data decomposed into frequency bands."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -197,9 +196,9 @@ class DecompositionSeriesData(TimeSeriesData):
             shape=((None, None, None),),
             dims=(("num_times", "num_channels", "num_bands"),),
         ),
-    ] = Field(...)
+    ] = Field()
     unit: str = Field(
-        "no unit",
+        default="no unit",
         description="Base unit of measurement for working with the data. Actual stored values are not necessarily stored in these units. To access the data in these units, multiply 'data' by 'conversion'.",
     )
 
@@ -210,21 +209,19 @@ class DecompositionSeries(TimeSeries):
     __nwb_type__ = ("core", "DecompositionSeries")
 
     data: DecompositionSeriesData = Field(
-        ..., description="Data decomposed into frequency bands."
+        description="Data decomposed into frequency bands."
     )
-    metric: str = Field(
-        ..., description="The metric used, e.g. phase, amplitude, power."
-    )
+    metric: str = Field(description="The metric used, e.g. phase, amplitude, power.")
     source_channels: DynamicTableRegion | None = Field(
-        None,
+        default=None,
         description="DynamicTableRegion pointer to the channels that this decomposition series was generated from.",
     )
     bands: FrequencyBandsTable | None = Field(
-        None,
+        default=None,
         description="Table for describing the bands that this series was generated from.",
     )
     source_timeseries: TimeSeries | None = Field(
-        None,
+        default=None,
         description="Link to TimeSeries object that this data was calculated from. Metadata about electrodes and their position can be read from that ElectricalSeries so it is not necessary to store that information here.",
     )
 
@@ -232,7 +229,7 @@ class DecompositionSeries(TimeSeries):
 class UnitsSpikeTimes(VectorData):
     """Spike times for each unit in seconds."""
 
-    name: str = Field("spike_times")
+    name: str = Field(default="spike_times")
     value: Annotated[
         Array[np.float64],
         ArraySpec(
@@ -245,9 +242,9 @@ class UnitsSpikeTimes(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
     resolution: float | None = Field(
-        None,
+        default=None,
         description="The smallest possible difference between two spike times. Usually 1 divided by the acquisition sampling rate from which spike times were extracted, but could be larger if the acquisition time series was downsampled or smaller if the acquisition time series was smoothed/interpolated and it is possible for the spike time to be between samples.",
     )
 
@@ -255,26 +252,26 @@ class UnitsSpikeTimes(VectorData):
 class UnitsObsIntervals(VectorData):
     """Observation intervals for each unit."""
 
-    name: str = Field("obs_intervals")
+    name: str = Field(default="obs_intervals")
     value: Annotated[
         Array[np.float64],
         ArraySpec(
             dtype="float64", shape=((None, 2),), dims=(("num_intervals", "start|end"),)
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class UnitsElectrodeGroup(VectorData):
     """Electrode group that each spike unit came from."""
 
-    name: str = Field("electrode_group")
-    value: list[ElectrodeGroup] = Field(...)  # type: ignore[assignment]
+    name: str = Field(default="electrode_group")
+    value: list[ElectrodeGroup] = Field()  # type: ignore[assignment]
 
 
 class UnitsWaveformMean(VectorData):
     """Spike waveform mean for each spike unit."""
 
-    name: str = Field("waveform_mean")
+    name: str = Field(default="waveform_mean")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -285,17 +282,20 @@ class UnitsWaveformMean(VectorData):
                 ("num_units", "num_samples", "num_electrodes"),
             ),
         ),
-    ] = Field(...)
-    sampling_rate: float | None = Field(None, description="Sampling rate, in hertz.")
+    ] = Field()
+    sampling_rate: float | None = Field(
+        default=None, description="Sampling rate, in hertz."
+    )
     unit: Literal["volts"] = Field(
-        "volts", description="Unit of measurement. This value is fixed to 'volts'."
+        default="volts",
+        description="Unit of measurement. This value is fixed to 'volts'.",
     )
 
 
 class UnitsWaveformSd(VectorData):
     """Spike waveform standard deviation for each spike unit."""
 
-    name: str = Field("waveform_sd")
+    name: str = Field(default="waveform_sd")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -306,17 +306,20 @@ class UnitsWaveformSd(VectorData):
                 ("num_units", "num_samples", "num_electrodes"),
             ),
         ),
-    ] = Field(...)
-    sampling_rate: float | None = Field(None, description="Sampling rate, in hertz.")
+    ] = Field()
+    sampling_rate: float | None = Field(
+        default=None, description="Sampling rate, in hertz."
+    )
     unit: Literal["volts"] = Field(
-        "volts", description="Unit of measurement. This value is fixed to 'volts'."
+        default="volts",
+        description="Unit of measurement. This value is fixed to 'volts'.",
     )
 
 
 class UnitsWaveforms(VectorData):
     """Individual waveforms for each spike on each electrode. This is a doubly indexed column. The 'waveforms_index' column indexes which waveforms in this column belong to the same spike event for a given unit, where each waveform was recorded from a different electrode. The 'waveforms_index_index' column indexes the 'waveforms_index' column to indicate which spike events belong to a given unit. For example, if the 'waveforms_index_index' column has values [2, 5, 6], then the first 2 elements of the 'waveforms_index' column correspond to the 2 spike events of the first unit, the next 3 elements of the 'waveforms_index' column correspond to the 3 spike events of the second unit, and the next 1 element of the 'waveforms_index' column corresponds to the 1 spike event of the third unit. If the 'waveforms_index' column has values [3, 6, 8, 10, 12, 13], then the first 3 elements of the 'waveforms' column contain the 3 spike waveforms that were recorded from 3 different electrodes for the first spike time of the first unit. See https://nwb-schema.readthedocs.io/en/stable/format_description.html#doubly-ragged-arrays for a graphical representation of this example. When there is only one electrode for each unit (i.e., each spike time is associated with a single waveform), then the 'waveforms_index' column will have values 1, 2, ..., N, where N is the number of spike events. The number of electrodes for each spike event should be the same within a given unit. The 'electrodes' column should be used to indicate which electrodes are associated with each unit, and the order of the waveforms within a given unit x spike event should be the same as the order of the electrodes referenced in the 'electrodes' column of this table. The number of samples for each waveform must be the same."""
 
-    name: str = Field("waveforms")
+    name: str = Field(default="waveforms")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -324,10 +327,13 @@ class UnitsWaveforms(VectorData):
             shape=((None, None),),
             dims=(("num_waveforms", "num_samples"),),
         ),
-    ] = Field(...)
-    sampling_rate: float | None = Field(None, description="Sampling rate, in hertz.")
+    ] = Field()
+    sampling_rate: float | None = Field(
+        default=None, description="Sampling rate, in hertz."
+    )
     unit: Literal["volts"] = Field(
-        "volts", description="Unit of measurement. This value is fixed to 'volts'."
+        default="volts",
+        description="Unit of measurement. This value is fixed to 'volts'.",
     )
 
 
@@ -336,44 +342,45 @@ class Units(DynamicTable):
 
     __nwb_type__ = ("core", "Units")
 
-    name: str = Field("Units")
+    name: str = Field(default="Units")
     spike_times_index: VectorIndex | None = Field(
-        None, description="Index into the spike_times dataset."
+        default=None, description="Index into the spike_times dataset."
     )
     spike_times: UnitsSpikeTimes | None = Field(
-        None, description="Spike times for each unit in seconds."
+        default=None, description="Spike times for each unit in seconds."
     )
     obs_intervals_index: VectorIndex | None = Field(
-        None, description="Index into the obs_intervals dataset."
+        default=None, description="Index into the obs_intervals dataset."
     )
     obs_intervals: UnitsObsIntervals | None = Field(
-        None, description="Observation intervals for each unit."
+        default=None, description="Observation intervals for each unit."
     )
     electrodes_index: VectorIndex | None = Field(
-        None, description="Index into electrodes."
+        default=None, description="Index into electrodes."
     )
     electrodes: DynamicTableRegion | None = Field(
-        None,
+        default=None,
         description="Electrode that each spike unit came from, specified using a DynamicTableRegion.",
     )
     electrode_group: UnitsElectrodeGroup | None = Field(
-        None, description="Electrode group that each spike unit came from."
+        default=None, description="Electrode group that each spike unit came from."
     )
     waveform_mean: UnitsWaveformMean | None = Field(
-        None, description="Spike waveform mean for each spike unit."
+        default=None, description="Spike waveform mean for each spike unit."
     )
     waveform_sd: UnitsWaveformSd | None = Field(
-        None, description="Spike waveform standard deviation for each spike unit."
+        default=None,
+        description="Spike waveform standard deviation for each spike unit.",
     )
     waveforms: UnitsWaveforms | None = Field(
-        None,
+        default=None,
         description="Individual waveforms for each spike on each electrode. This is a doubly indexed column. The 'waveforms_index' column indexes which waveforms in this column belong to the same spike event for a given unit, where each waveform was recorded from a different electrode. The 'waveforms_index_index' column indexes the 'waveforms_index' column to indicate which spike events belong to a given unit. For example, if the 'waveforms_index_index' column has values [2, 5, 6], then the first 2 elements of the 'waveforms_index' column correspond to the 2 spike events of the first unit, the next 3 elements of the 'waveforms_index' column correspond to the 3 spike events of the second unit, and the next 1 element of the 'waveforms_index' column corresponds to the 1 spike event of the third unit. If the 'waveforms_index' column has values [3, 6, 8, 10, 12, 13], then the first 3 elements of the 'waveforms' column contain the 3 spike waveforms that were recorded from 3 different electrodes for the first spike time of the first unit. See https://nwb-schema.readthedocs.io/en/stable/format_description.html#doubly-ragged-arrays for a graphical representation of this example. When there is only one electrode for each unit (i.e., each spike time is associated with a single waveform), then the 'waveforms_index' column will have values 1, 2, ..., N, where N is the number of spike events. The number of electrodes for each spike event should be the same within a given unit. The 'electrodes' column should be used to indicate which electrodes are associated with each unit, and the order of the waveforms within a given unit x spike event should be the same as the order of the electrodes referenced in the 'electrodes' column of this table. The number of samples for each waveform must be the same.",
     )
     waveforms_index: VectorIndex | None = Field(
-        None,
+        default=None,
         description="Index into the 'waveforms' dataset. One value for every spike event. See 'waveforms' for more detail.",
     )
     waveforms_index_index: VectorIndex | None = Field(
-        None,
+        default=None,
         description="Index into the 'waveforms_index' dataset. One value for every unit (row in the table). See 'waveforms' for more detail.",
     )

@@ -18,7 +18,7 @@ from .nwb_device import Device
 class OptogeneticSeriesData(TimeSeriesData):
     """Applied power for optogenetic stimulus, in watts. Shape can be 1D or 2D. 2D data is meant to be used in an extension of OptogeneticSeries that defines what the second dimension represents."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -26,9 +26,10 @@ class OptogeneticSeriesData(TimeSeriesData):
             shape=((None,), (None, None)),
             dims=(("num_times",), ("num_times", "num_rois")),
         ),
-    ] = Field(...)
+    ] = Field()
     unit: Literal["watts"] = Field(
-        "watts", description="Unit of measurement for data, which is fixed to 'watts'."
+        default="watts",
+        description="Unit of measurement for data, which is fixed to 'watts'.",
     )
 
 
@@ -37,13 +38,12 @@ class OptogeneticStimulusSite(NWBContainer):
 
     __nwb_type__ = ("core", "OptogeneticStimulusSite")
 
-    description: str = Field(..., description="Description of stimulation site.")
-    excitation_lambda: float = Field(..., description="Excitation wavelength, in nm.")
+    description: str = Field(description="Description of stimulation site.")
+    excitation_lambda: float = Field(description="Excitation wavelength, in nm.")
     location: str = Field(
-        ...,
-        description="Location of the stimulation site. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible.",
+        description="Location of the stimulation site. Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible."
     )
-    device: Device = Field(..., description="Device that generated the stimulus.")
+    device: Device = Field(description="Device that generated the stimulus.")
 
 
 class OptogeneticSeries(TimeSeries):
@@ -52,10 +52,8 @@ class OptogeneticSeries(TimeSeries):
     __nwb_type__ = ("core", "OptogeneticSeries")
 
     data: OptogeneticSeriesData = Field(
-        ...,
-        description="Applied power for optogenetic stimulus, in watts. Shape can be 1D or 2D. 2D data is meant to be used in an extension of OptogeneticSeries that defines what the second dimension represents.",
+        description="Applied power for optogenetic stimulus, in watts. Shape can be 1D or 2D. 2D data is meant to be used in an extension of OptogeneticSeries that defines what the second dimension represents."
     )
     site: OptogeneticStimulusSite = Field(
-        ...,
-        description="Link to OptogeneticStimulusSite object that describes the site to which this stimulus was applied.",
+        description="Link to OptogeneticStimulusSite object that describes the site to which this stimulus was applied."
     )

@@ -16,7 +16,7 @@ class Container(GroupModel):
 
     __nwb_type__ = ("hdmf-common", "Container")
 
-    name: str = Field(...)
+    name: str = Field()
 
 
 class Data(DatasetModel):
@@ -24,8 +24,8 @@ class Data(DatasetModel):
 
     __nwb_type__ = ("hdmf-common", "Data")
 
-    name: str = Field(...)
-    value: Any = Field(...)
+    name: str = Field()
+    value: Any = Field()
 
 
 class SimpleMultiContainer(Container):

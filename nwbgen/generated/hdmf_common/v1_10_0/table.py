@@ -37,16 +37,14 @@ class VectorData(Data):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
-    description: str = Field(
-        ..., description="Description of what these vectors represent."
-    )
+    ] = Field()
+    description: str = Field(description="Description of what these vectors represent.")
 
 
 class MeaningsTableMeaning(VectorData):
     """The meaning of the value in the referenced VectorData object."""
 
-    name: str = Field("meaning")
+    name: str = Field(default="meaning")
     value: Annotated[
         Array[np.str_],
         ArraySpec(
@@ -59,7 +57,7 @@ class MeaningsTableMeaning(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class VectorIndex(VectorIndexMixin, VectorData):
@@ -70,9 +68,9 @@ class VectorIndex(VectorIndexMixin, VectorData):
     value: Annotated[
         Array[np.uint8],
         ArraySpec(dtype="uint8", shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    ] = Field()
     target: VectorData = Field(
-        ..., description="Reference to the target dataset that this index applies to."
+        description="Reference to the target dataset that this index applies to."
     )
 
 
@@ -81,17 +79,17 @@ class ElementIdentifiers(Data):
 
     __nwb_type__ = ("hdmf-common", "ElementIdentifiers")
 
-    name: str = Field("element_id")
+    name: str = Field(default="element_id")
     value: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((None,),), dims=(("num_elements",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class DynamicTableMeaningsTables(GroupModel):
     """Group containing MeaningsTable objects that provide meanings for values in VectorData columns within this DynamicTable."""
 
-    name: str = Field("meanings_tables")
+    name: str = Field(default="meanings_tables")
     children: dict[str, MeaningsTable] = Field(
         default_factory=dict,
         description="Members of this group that the schema names by type, not by name.",
@@ -107,18 +105,16 @@ class DynamicTable(DynamicTableMixin, Container):
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
     ] = Field(
-        ...,
-        description="The names of the columns in this table. This should be used to specify an order to the columns.",
+        description="The names of the columns in this table. This should be used to specify an order to the columns."
     )
     description: str = Field(
-        ..., description="Description of what is in this dynamic table."
+        description="Description of what is in this dynamic table."
     )
     id: ElementIdentifiers = Field(
-        ...,
-        description="Array of unique identifiers for the rows of this dynamic table.",
+        description="Array of unique identifiers for the rows of this dynamic table."
     )
     meanings_tables: DynamicTableMeaningsTables | None = Field(
-        None,
+        default=None,
         description="Group containing MeaningsTable objects that provide meanings for values in VectorData columns within this DynamicTable.",
     )
     children: dict[str, VectorData] = Field(
@@ -133,14 +129,13 @@ class MeaningsTable(DynamicTable):
     __nwb_type__ = ("hdmf-common", "MeaningsTable")
 
     target: VectorData = Field(
-        ...,
-        description="Reference to the VectorData object for which this table provides meanings.",
+        description="Reference to the VectorData object for which this table provides meanings."
     )
     value_: VectorData = Field(
-        ..., description="The value of a row in the referenced VectorData object."
+        description="The value of a row in the referenced VectorData object."
     )
     meaning: MeaningsTableMeaning = Field(
-        ..., description="The meaning of the value in the referenced VectorData object."
+        description="The meaning of the value in the referenced VectorData object."
     )
 
 
@@ -153,8 +148,7 @@ class AlignedDynamicTable(AlignedDynamicTableMixin, DynamicTable):
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_categories",),)),
     ] = Field(
-        ...,
-        description="The names of the categories in this AlignedDynamicTable. Each category is represented by one DynamicTable stored in the parent group. This attribute should be used to specify an order of categories and the category names must match the names of the corresponding DynamicTable in the group.",
+        description="The names of the categories in this AlignedDynamicTable. Each category is represented by one DynamicTable stored in the parent group. This attribute should be used to specify an order of categories and the category names must match the names of the corresponding DynamicTable in the group."
     )
     children: dict[str, VectorData | DynamicTable] = Field(default_factory=dict, description="Members of this group that the schema names by type, not by name.")  # type: ignore[assignment]
 
@@ -167,11 +161,10 @@ class DynamicTableRegion(DynamicTableRegionMixin, VectorData):
     value: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    ] = Field()
     table: DynamicTable = Field(
-        ...,
-        description="Reference to the DynamicTable object that this region applies to.",
+        description="Reference to the DynamicTable object that this region applies to."
     )
     description: str = Field(
-        ..., description="Description of what this table region points to."
+        description="Description of what this table region points to."
     )

@@ -17,16 +17,16 @@ class CSRMatrix(GroupModel):
 
     __nwb_type__ = ("hdmf-common", "CSRMatrix")
 
-    name: str = Field(...)
+    name: str = Field()
     shape_: Annotated[
         Array[np.int32], ArraySpec(dtype="int32", shape=((2,),), dims=(("dim_0",),))
-    ] = Field(..., description="the shape of this sparse matrix")
+    ] = Field(description="the shape of this sparse matrix")
     indices: Annotated[
         Array[np.int32], ArraySpec(dtype="int32", shape=((None,),), dims=(("dim_0",),))
-    ] = Field(..., description="column indices")
+    ] = Field(description="column indices")
     indptr: Annotated[
         Array[np.int32], ArraySpec(dtype="int32", shape=((None,),), dims=(("dim_0",),))
-    ] = Field(..., description="index pointer")
+    ] = Field(description="index pointer")
     data: Annotated[
         Array[Any], ArraySpec(dtype=None, shape=((None,),), dims=(("dim_0",),))
-    ] = Field(..., description="values in the matrix")
+    ] = Field(description="values in the matrix")

@@ -22,7 +22,7 @@ class Container(GroupModel):
 
     __nwb_type__ = ("hdmf-common", "Container")
 
-    name: str = Field(...)
+    name: str = Field()
 
 
 class Data(DatasetModel):
@@ -30,8 +30,8 @@ class Data(DatasetModel):
 
     __nwb_type__ = ("hdmf-common", "Data")
 
-    name: str = Field(...)
-    value: Any = Field(...)
+    name: str = Field()
+    value: Any = Field()
 
 
 class Index(Data):
@@ -39,7 +39,7 @@ class Index(Data):
 
     __nwb_type__ = ("hdmf-common", "Index")
 
-    target: Data = Field(..., description="Target dataset that this index applies to.")
+    target: Data = Field(description="Target dataset that this index applies to.")
 
 
 class VectorData(Data):
@@ -59,10 +59,8 @@ class VectorData(Data):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
-    description: str = Field(
-        ..., description="Description of what these vectors represent."
-    )
+    ] = Field()
+    description: str = Field(description="Description of what these vectors represent.")
 
 
 class VectorIndex(VectorIndexMixin, Index):
@@ -72,9 +70,9 @@ class VectorIndex(VectorIndexMixin, Index):
 
     value: Annotated[
         Array[Any], ArraySpec(dtype=None, shape=((None,),), dims=(("num_rows",),))
-    ] = Field(...)
+    ] = Field()
     target: VectorData = Field(
-        ..., description="Reference to the target dataset that this index applies to."
+        description="Reference to the target dataset that this index applies to."
     )
 
 
@@ -83,11 +81,11 @@ class ElementIdentifiers(Data):
 
     __nwb_type__ = ("hdmf-common", "ElementIdentifiers")
 
-    name: str = Field("element_id")
+    name: str = Field(default="element_id")
     value: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((None,),), dims=(("num_elements",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class DynamicTable(DynamicTableMixin, Container):
@@ -99,15 +97,13 @@ class DynamicTable(DynamicTableMixin, Container):
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
     ] = Field(
-        ...,
-        description="The names of the columns in this table. This should be used to specify an order to the columns.",
+        description="The names of the columns in this table. This should be used to specify an order to the columns."
     )
     description: str = Field(
-        ..., description="Description of what is in this dynamic table."
+        description="Description of what is in this dynamic table."
     )
     id: ElementIdentifiers = Field(
-        ...,
-        description="Array of unique identifiers for the rows of this dynamic table.",
+        description="Array of unique identifiers for the rows of this dynamic table."
     )
     children: dict[str, VectorData | VectorIndex] = Field(
         default_factory=dict,
@@ -123,11 +119,10 @@ class DynamicTableRegion(DynamicTableRegionMixin, VectorData):
     value: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    ] = Field()
     table: DynamicTable = Field(
-        ...,
-        description="Reference to the DynamicTable object that this region applies to.",
+        description="Reference to the DynamicTable object that this region applies to."
     )
     description: str = Field(
-        ..., description="Description of what this table region points to."
+        description="Description of what this table region points to."
     )

@@ -37,10 +37,8 @@ class VectorData(Data):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
-    description: str = Field(
-        ..., description="Description of what these vectors represent."
-    )
+    ] = Field()
+    description: str = Field(description="Description of what these vectors represent.")
 
 
 class VectorIndex(VectorIndexMixin, VectorData):
@@ -51,9 +49,9 @@ class VectorIndex(VectorIndexMixin, VectorData):
     value: Annotated[
         Array[np.uint8],
         ArraySpec(dtype="uint8", shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    ] = Field()
     target: VectorData = Field(
-        ..., description="Reference to the target dataset that this index applies to."
+        description="Reference to the target dataset that this index applies to."
     )
 
 
@@ -62,11 +60,11 @@ class ElementIdentifiers(Data):
 
     __nwb_type__ = ("hdmf-common", "ElementIdentifiers")
 
-    name: str = Field("element_id")
+    name: str = Field(default="element_id")
     value: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((None,),), dims=(("num_elements",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class DynamicTable(DynamicTableMixin, Container):
@@ -78,15 +76,13 @@ class DynamicTable(DynamicTableMixin, Container):
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
     ] = Field(
-        ...,
-        description="The names of the columns in this table. This should be used to specify an order to the columns.",
+        description="The names of the columns in this table. This should be used to specify an order to the columns."
     )
     description: str = Field(
-        ..., description="Description of what is in this dynamic table."
+        description="Description of what is in this dynamic table."
     )
     id: ElementIdentifiers = Field(
-        ...,
-        description="Array of unique identifiers for the rows of this dynamic table.",
+        description="Array of unique identifiers for the rows of this dynamic table."
     )
     children: dict[str, VectorData] = Field(
         default_factory=dict,
@@ -103,8 +99,7 @@ class AlignedDynamicTable(AlignedDynamicTableMixin, DynamicTable):
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_categories",),)),
     ] = Field(
-        ...,
-        description="The names of the categories in this AlignedDynamicTable. Each category is represented by one DynamicTable stored in the parent group. This attribute should be used to specify an order of categories and the category names must match the names of the corresponding DynamicTable in the group.",
+        description="The names of the categories in this AlignedDynamicTable. Each category is represented by one DynamicTable stored in the parent group. This attribute should be used to specify an order of categories and the category names must match the names of the corresponding DynamicTable in the group."
     )
     children: dict[str, VectorData | DynamicTable] = Field(default_factory=dict, description="Members of this group that the schema names by type, not by name.")  # type: ignore[assignment]
 
@@ -117,11 +112,10 @@ class DynamicTableRegion(DynamicTableRegionMixin, VectorData):
     value: Annotated[
         Array[np.int32],
         ArraySpec(dtype="int32", shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    ] = Field()
     table: DynamicTable = Field(
-        ...,
-        description="Reference to the DynamicTable object that this region applies to.",
+        description="Reference to the DynamicTable object that this region applies to."
     )
     description: str = Field(
-        ..., description="Description of what this table region points to."
+        description="Description of what this table region points to."
     )

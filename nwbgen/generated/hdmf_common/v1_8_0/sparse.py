@@ -27,15 +27,14 @@ class CSRMatrix(Container):
             dims=(("number of rows, number of columns",),),
         ),
     ] = Field(
-        ...,
-        description="The shape (number of rows, number of columns) of this sparse matrix.",
+        description="The shape (number of rows, number of columns) of this sparse matrix."
     )
     indices: Annotated[
         Array[np.uint32],
         ArraySpec(
             dtype="uint32", shape=((None,),), dims=(("number of non-zero values",),)
         ),
-    ] = Field(..., description="The column indices.")
+    ] = Field(description="The column indices.")
     indptr: Annotated[
         Array[np.uint32],
         ArraySpec(
@@ -43,8 +42,8 @@ class CSRMatrix(Container):
             shape=((None,),),
             dims=(("number of rows in the matrix + 1",),),
         ),
-    ] = Field(..., description="The row index pointer.")
+    ] = Field(description="The row index pointer.")
     data: Annotated[
         Array[Any],
         ArraySpec(dtype=None, shape=((None,),), dims=(("number of non-zero values",),)),
-    ] = Field(..., description="The non-zero values in the matrix.")
+    ] = Field(description="The non-zero values in the matrix.")

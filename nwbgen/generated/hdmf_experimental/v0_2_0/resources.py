@@ -17,17 +17,17 @@ from ...hdmf_common.v1_5_1.base import Container, Data
 class ExternalResourcesKeys(Data):
     """A table for storing user terms that are used to refer to external resources."""
 
-    name: str = Field("keys")
+    name: str = Field(default="keys")
     value: Annotated[
         Array[np.void],
         ArraySpec(dtype=(("key", "text"),), shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResourcesEntities(Data):
     """A table for mapping user terms (i.e., keys) to resource entities."""
 
-    name: str = Field("entities")
+    name: str = Field(default="entities")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -40,13 +40,13 @@ class ExternalResourcesEntities(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResourcesResources(Data):
     """A table for mapping user terms (i.e., keys) to resource entities."""
 
-    name: str = Field("resources")
+    name: str = Field(default="resources")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -54,13 +54,13 @@ class ExternalResourcesResources(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResourcesObjects(Data):
     """A table for identifying which objects in a file contain references to external resources."""
 
-    name: str = Field("objects")
+    name: str = Field(default="objects")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -68,13 +68,13 @@ class ExternalResourcesObjects(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResourcesObjectKeys(Data):
     """A table for identifying which objects use which keys."""
 
-    name: str = Field("object_keys")
+    name: str = Field(default="object_keys")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -82,7 +82,7 @@ class ExternalResourcesObjectKeys(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResources(Container):
@@ -91,21 +91,17 @@ class ExternalResources(Container):
     __nwb_type__ = ("hdmf-experimental", "ExternalResources")
 
     keys: ExternalResourcesKeys = Field(
-        ...,
-        description="A table for storing user terms that are used to refer to external resources.",
+        description="A table for storing user terms that are used to refer to external resources."
     )
     entities: ExternalResourcesEntities = Field(
-        ...,
-        description="A table for mapping user terms (i.e., keys) to resource entities.",
+        description="A table for mapping user terms (i.e., keys) to resource entities."
     )
     resources: ExternalResourcesResources = Field(
-        ...,
-        description="A table for mapping user terms (i.e., keys) to resource entities.",
+        description="A table for mapping user terms (i.e., keys) to resource entities."
     )
     objects: ExternalResourcesObjects = Field(
-        ...,
-        description="A table for identifying which objects in a file contain references to external resources.",
+        description="A table for identifying which objects in a file contain references to external resources."
     )
     object_keys: ExternalResourcesObjectKeys = Field(
-        ..., description="A table for identifying which objects use which keys."
+        description="A table for identifying which objects use which keys."
     )

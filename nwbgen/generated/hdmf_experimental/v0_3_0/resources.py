@@ -17,29 +17,29 @@ from ...hdmf_common.v1_6_0.base import Container, Data
 class ExternalResourcesKeys(Data):
     """A table for storing user terms that are used to refer to external resources."""
 
-    name: str = Field("keys")
+    name: str = Field(default="keys")
     value: Annotated[
         Array[np.void],
         ArraySpec(dtype=(("key", "text"),), shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResourcesFiles(Data):
     """A table for storing object ids of files used in external resources."""
 
-    name: str = Field("files")
+    name: str = Field(default="files")
     value: Annotated[
         Array[np.void],
         ArraySpec(
             dtype=(("file_object_id", "text"),), shape=((None,),), dims=(("num_rows",),)
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResourcesEntities(Data):
     """A table for mapping user terms (i.e., keys) to resource entities."""
 
-    name: str = Field("entities")
+    name: str = Field(default="entities")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -51,13 +51,13 @@ class ExternalResourcesEntities(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResourcesObjects(Data):
     """A table for identifying which objects in a file contain references to external resources."""
 
-    name: str = Field("objects")
+    name: str = Field(default="objects")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -71,13 +71,13 @@ class ExternalResourcesObjects(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResourcesObjectKeys(Data):
     """A table for identifying which objects use which keys."""
 
-    name: str = Field("object_keys")
+    name: str = Field(default="object_keys")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -85,7 +85,7 @@ class ExternalResourcesObjectKeys(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class ExternalResources(Container):
@@ -94,21 +94,17 @@ class ExternalResources(Container):
     __nwb_type__ = ("hdmf-experimental", "ExternalResources")
 
     keys: ExternalResourcesKeys = Field(
-        ...,
-        description="A table for storing user terms that are used to refer to external resources.",
+        description="A table for storing user terms that are used to refer to external resources."
     )
     files: ExternalResourcesFiles = Field(
-        ...,
-        description="A table for storing object ids of files used in external resources.",
+        description="A table for storing object ids of files used in external resources."
     )
     entities: ExternalResourcesEntities = Field(
-        ...,
-        description="A table for mapping user terms (i.e., keys) to resource entities.",
+        description="A table for mapping user terms (i.e., keys) to resource entities."
     )
     objects: ExternalResourcesObjects = Field(
-        ...,
-        description="A table for identifying which objects in a file contain references to external resources.",
+        description="A table for identifying which objects in a file contain references to external resources."
     )
     object_keys: ExternalResourcesObjectKeys = Field(
-        ..., description="A table for identifying which objects use which keys."
+        description="A table for identifying which objects use which keys."
     )

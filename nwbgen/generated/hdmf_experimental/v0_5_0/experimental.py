@@ -31,8 +31,7 @@ class EnumData(VectorData):
                 ("dim0", "dim1", "dim2", "dim3"),
             ),
         ),
-    ] = Field(...)
+    ] = Field()
     elements: VectorData = Field(
-        ...,
-        description="Reference to the VectorData object that contains the enumerable elements",
+        description="Reference to the VectorData object that contains the enumerable elements"
     )

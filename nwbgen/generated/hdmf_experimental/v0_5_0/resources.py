@@ -17,29 +17,29 @@ from ...hdmf_common.v1_8_0.base import Container, Data
 class HERDKeys(Data):
     """A table for storing user terms that are used to refer to external resources."""
 
-    name: str = Field("keys")
+    name: str = Field(default="keys")
     value: Annotated[
         Array[np.void],
         ArraySpec(dtype=(("key", "text"),), shape=((None,),), dims=(("num_rows",),)),
-    ] = Field(...)
+    ] = Field()
 
 
 class HERDFiles(Data):
     """A table for storing object ids of files used in external resources."""
 
-    name: str = Field("files")
+    name: str = Field(default="files")
     value: Annotated[
         Array[np.void],
         ArraySpec(
             dtype=(("file_object_id", "text"),), shape=((None,),), dims=(("num_rows",),)
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class HERDEntities(Data):
     """A table for mapping user terms (i.e., keys) to resource entities."""
 
-    name: str = Field("entities")
+    name: str = Field(default="entities")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -47,13 +47,13 @@ class HERDEntities(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class HERDObjects(Data):
     """A table for identifying which objects in a file contain references to external resources."""
 
-    name: str = Field("objects")
+    name: str = Field(default="objects")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -67,13 +67,13 @@ class HERDObjects(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class HERDObjectKeys(Data):
     """A table for identifying which objects use which keys."""
 
-    name: str = Field("object_keys")
+    name: str = Field(default="object_keys")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -81,13 +81,13 @@ class HERDObjectKeys(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class HERDEntityKeys(Data):
     """A table for identifying which keys use which entity."""
 
-    name: str = Field("entity_keys")
+    name: str = Field(default="entity_keys")
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -95,7 +95,7 @@ class HERDEntityKeys(Data):
             shape=((None,),),
             dims=(("num_rows",),),
         ),
-    ] = Field(...)
+    ] = Field()
 
 
 class HERD(Container):
@@ -104,24 +104,20 @@ class HERD(Container):
     __nwb_type__ = ("hdmf-experimental", "HERD")
 
     keys: HERDKeys = Field(
-        ...,
-        description="A table for storing user terms that are used to refer to external resources.",
+        description="A table for storing user terms that are used to refer to external resources."
     )
     files: HERDFiles = Field(
-        ...,
-        description="A table for storing object ids of files used in external resources.",
+        description="A table for storing object ids of files used in external resources."
     )
     entities: HERDEntities = Field(
-        ...,
-        description="A table for mapping user terms (i.e., keys) to resource entities.",
+        description="A table for mapping user terms (i.e., keys) to resource entities."
     )
     objects: HERDObjects = Field(
-        ...,
-        description="A table for identifying which objects in a file contain references to external resources.",
+        description="A table for identifying which objects in a file contain references to external resources."
     )
     object_keys: HERDObjectKeys = Field(
-        ..., description="A table for identifying which objects use which keys."
+        description="A table for identifying which objects use which keys."
     )
     entity_keys: HERDEntityKeys = Field(
-        ..., description="A table for identifying which keys use which entity."
+        description="A table for identifying which keys use which entity."
     )

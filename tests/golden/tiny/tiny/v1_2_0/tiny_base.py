@@ -17,7 +17,7 @@ class Container(GroupModel):
 
     __nwb_type__ = ("tiny", "Container")
 
-    name: str = Field(...)
+    name: str = Field()
 
 
 class Device(Container):
@@ -25,18 +25,18 @@ class Device(Container):
 
     __nwb_type__ = ("tiny", "Device")
 
-    manufacturer: str | None = Field(None, description="Who made it.")
+    manufacturer: str | None = Field(default=None, description="Who made it.")
 
 
 class HolderSettings(GroupModel):
     """A named untyped group with its own attributes and a dataset."""
 
-    name: str = Field("settings")
-    mode: str = Field("auto", description="Operating mode.")
+    name: str = Field(default="settings")
+    mode: str = Field(default="auto", description="Operating mode.")
     gains: Annotated[
         Array[np.float32],
         ArraySpec(dtype="float32", shape=((None,),), dims=(("channels",),)),
-    ] = Field(..., description="Gain per channel.")
+    ] = Field(description="Gain per channel.")
 
 
 class Values(DatasetModel):
@@ -44,7 +44,7 @@ class Values(DatasetModel):
 
     __nwb_type__ = ("tiny", "Values")
 
-    name: str = Field(...)
+    name: str = Field()
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -52,10 +52,10 @@ class Values(DatasetModel):
             shape=((None,), (None, 3)),
             dims=(("num_rows",), ("num_rows", "num_cols")),
         ),
-    ] = Field(...)
-    unit: str = Field(..., description="Unit of the values.")
+    ] = Field()
+    unit: str = Field(description="Unit of the values.")
     source: Device | None = Field(
-        None, description="Reference to the device that made the values."
+        default=None, description="Reference to the device that made the values."
     )
 
 
@@ -64,14 +64,13 @@ class Holder(Container):
 
     __nwb_type__ = ("tiny", "Holder")
 
-    name: str = Field("holder")
+    name: str = Field(default="holder")
     settings: HolderSettings = Field(
-        ..., description="A named untyped group with its own attributes and a dataset."
+        description="A named untyped group with its own attributes and a dataset."
     )
-    device: Device | None = Field(None, description="The device used.")
+    device: Device | None = Field(default=None, description="The device used.")
     children: dict[str, Values | Container] = Field(
-        ...,
-        description="Members of this group that the schema names by type, not by name.",
+        description="Members of this group that the schema names by type, not by name."
     )
 
 
@@ -80,7 +79,7 @@ class Spans(DatasetModel):
 
     __nwb_type__ = ("tiny", "Spans")
 
-    name: str = Field(...)
+    name: str = Field()
     value: Annotated[
         Array[np.void],
         ArraySpec(
@@ -92,4 +91,4 @@ class Spans(DatasetModel):
             shape=((None,),),
             dims=(("num_spans",),),
         ),
-    ] = Field(...)
+    ] = Field()

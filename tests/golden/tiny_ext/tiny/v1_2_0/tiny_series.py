@@ -17,7 +17,7 @@ from .tiny_base import Container
 class SeriesData(DatasetModel):
     """The samples."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.number],
         ArraySpec(
@@ -25,9 +25,9 @@ class SeriesData(DatasetModel):
             shape=((None,), (None, None)),
             dims=(("num_times",), ("num_times", "num_channels")),
         ),
-    ] = Field(...)
-    unit: str = Field(..., description="Unit of the samples.")
-    conversion: float = Field(1.0, description="Multiplier to the unit.")
+    ] = Field()
+    unit: str = Field(description="Unit of the samples.")
+    conversion: float = Field(default=1.0, description="Multiplier to the unit.")
 
 
 class Series(Container):
@@ -35,24 +35,26 @@ class Series(Container):
 
     __nwb_type__ = ("tiny", "Series")
 
-    description: str = Field("no description", description="What the series is.")
-    created: datetime | None = Field(None, description="When it was made.")
-    data: SeriesData = Field(..., description="The samples.")
+    description: str = Field(
+        default="no description", description="What the series is."
+    )
+    created: datetime | None = Field(default=None, description="When it was made.")
+    data: SeriesData = Field(description="The samples.")
     timestamps: Annotated[
         Array[np.float64] | None,
         ArraySpec(dtype="float64", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(None, description="Sample times in seconds.")
-    rate: float | None = Field(None, description="Sampling rate, a scalar.")
+    ] = Field(default=None, description="Sample times in seconds.")
+    rate: float | None = Field(default=None, description="Sampling rate, a scalar.")
     flags: Annotated[
         Array[np.bool_] | None,
         ArraySpec(dtype="bool", shape=((None,),), dims=(("num_times",),)),
-    ] = Field(None, description="Per-sample flags.")
+    ] = Field(default=None, description="Per-sample flags.")
 
 
 class VoltageSeriesData(SeriesData):
     """Voltages."""
 
-    name: str = Field("data")
+    name: str = Field(default="data")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -60,8 +62,8 @@ class VoltageSeriesData(SeriesData):
             shape=((None,), (None, None)),
             dims=(("num_times",), ("num_times", "num_channels")),
         ),
-    ] = Field(...)
-    unit: Literal["volts"] = Field("volts", description="Fixed to volts.")
+    ] = Field()
+    unit: Literal["volts"] = Field(default="volts", description="Fixed to volts.")
 
 
 class VoltageSeries(Series):
@@ -69,4 +71,4 @@ class VoltageSeries(Series):
 
     __nwb_type__ = ("tiny", "VoltageSeries")
 
-    data: VoltageSeriesData = Field(..., description="Voltages.")
+    data: VoltageSeriesData = Field(description="Voltages.")

@@ -16,8 +16,8 @@ from ...tiny.v1_2_0.tiny_series import Series
 class LaserSeriesCalibration(GroupModel):
     """Calibration details."""
 
-    name: str = Field("calibration")
-    date: datetime = Field(..., description="When calibrated.")
+    name: str = Field(default="calibration")
+    date: datetime = Field(description="When calibrated.")
 
 
 class Device(tiny_Device):
@@ -25,7 +25,7 @@ class Device(tiny_Device):
 
     __nwb_type__ = ("tiny-ext", "Device")
 
-    serial: str = Field(..., description="Serial number.")
+    serial: str = Field(description="Serial number.")
 
 
 class LaserSeries(Series):
@@ -33,8 +33,8 @@ class LaserSeries(Series):
 
     __nwb_type__ = ("tiny-ext", "LaserSeries")
 
-    wavelength: float = Field(..., description="Wavelength in nm.")
+    wavelength: float = Field(description="Wavelength in nm.")
     calibration: LaserSeriesCalibration | None = Field(
-        None, description="Calibration details."
+        default=None, description="Calibration details."
     )
-    laser: Device = Field(..., description="The laser.")
+    laser: Device = Field(description="The laser.")
