@@ -465,13 +465,17 @@ def run_child(kind: str, path: Path, inner: int = 1) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def rounds(jobs: dict[str, tuple], repeat: int, discard: bool) -> dict[str, list]:
+def rounds(
+    jobs: dict[str, tuple], repeat: int, discard: bool, run=None
+) -> dict[str, list]:
     """Round robin: an optional discarded round, then ``repeat`` rounds, one fresh
-    process per job each round."""
+    process per job each round (``run(*job)``, this script's :func:`run_child` by
+    default)."""
+    run = run or run_child
     out: dict[str, list] = {key: [] for key in jobs}
     for i in range(-1 if discard else 0, repeat):
         for key, job in jobs.items():
-            result = run_child(*job)
+            result = run(*job)
             if i >= 0:
                 out[key].append(result)
     return out
@@ -484,6 +488,20 @@ def median(results: list[dict], *keys: str) -> float:
         return result
 
     return statistics.median(pick(r) for r in results)
+
+
+def first_and_second(timed: dict[str, list], labels: dict[str, str]) -> dict:
+    """Print the median wall and CPU ms of each key's first and second run (one
+    row each, under ``labels[key]``); return them in seconds by
+    ``"key first wall"``."""
+    times: dict[str, float] = {}
+    for key, results in timed.items():
+        for which in ("first", "second"):
+            for clock in ("wall", "cpu"):
+                times[f"{key} {which} {clock}"] = median(results, which, clock)
+            wall, cpu = (times[f"{key} {which} {c}"] * 1e3 for c in ("wall", "cpu"))
+            print(f"{labels[key] + ', ' + which:<52} {wall:>9.1f} {cpu:>9.1f}")
+    return times
 
 
 # ------------------------------------------------------------------------ main
@@ -565,13 +583,7 @@ def main() -> None:
         "pynwb": "pynwb NWBHDF5IO(load_namespaces=True).read()",
         "nwbgen": "nwbgen HDF5IO(path).read()",
     }
-    times: dict[str, float] = {}  # "reader first wall" -> median seconds
-    for key, results in timed.items():
-        for which in ("first", "second"):
-            for clock in ("wall", "cpu"):
-                times[f"{key} {which} {clock}"] = median(results, which, clock)
-            wall, cpu = (times[f"{key} {which} {c}"] * 1e3 for c in ("wall", "cpu"))
-            print(f"{labels[key] + ', ' + which:<52} {wall:>9.1f} {cpu:>9.1f}")
+    times = first_and_second(timed, labels)
     ratios: dict[str, float] = {}
     if nwbgen:
         print(f"{'ratios':<52} {'wall':>9} {'cpu':>9}")
