@@ -162,6 +162,7 @@ class HDF5IO:
     def _context(self) -> ReadContext:
         if self._ctx is None:
             self._ctx = ReadContext(self._types, self._readers, strict=self.strict)
+            self._ctx.filename = self.file.filename
         return self._ctx
 
 

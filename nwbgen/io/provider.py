@@ -95,13 +95,21 @@ def make_provider(
 
     ``compile=False`` only looks (bundle, cache) and raises if nothing matches.
     """
+    root_dir = Path(cache) if cache is not None else cache_dir()
+    raw_key = _raw_specs_key(source)
+    known = _remembered(root_dir, raw_key) if raw_key else None
+    if known is not None:
+        found = _provider_from_memo(root_dir, known)
+        if found is not None:
+            return found
     namespaces = _namespaces_of(source)
     chosen = newest_by_name(namespaces)
     keys = sorted((ns.name, ns.version, _sha(ns)) for ns in chosen.values())
     bundled = _from_bundle(list(chosen.values()))
     if bundled is not None:
+        if raw_key:
+            _remember(root_dir, raw_key, {"origin": "bundled", "keys": bundled.keys})
         return bundled
-    root_dir = Path(cache) if cache is not None else cache_dir()
     digest = hashlib.sha256(
         json.dumps([__version__, generator_fingerprint(), keys]).encode()
     ).hexdigest()[:20]
@@ -113,7 +121,99 @@ def make_provider(
         _compile_into(entry, list(chosen.values()))
         origin = "compiled"
     root = _import_root(entry, f"nwbgen_models_{digest}")
+    if raw_key:
+        _remember(
+            root_dir, raw_key, {"origin": "cache", "keys": keys, "digest": digest}
+        )
     return _provider(root, keys, origin)
+
+
+# --- remembering which models a file's specs need ------------------------------
+#
+# Matching a file's specs to models means parsing them and, for the bundle, hashing
+# their meaning: a few hundred milliseconds per file. Files written by one tool share
+# their specs byte for byte, so the answer is remembered by a hash of the stored
+# bytes (in this process, and in the cache directory for the next ones).
+
+_MEMO: dict[str, dict] = {}
+MEMO_FILE = "provider-memo.json"
+
+
+def _raw_specs_key(source: Any) -> str | None:
+    """A hash of the bytes of a file's /specifications (and of this nwbgen build);
+    ``None`` for other sources or a file without specs."""
+    import h5py
+
+    if isinstance(source, h5py.File):
+        return _specs_bytes_key(source)
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_file():
+        try:
+            with h5py.File(source, "r") as h5f:
+                return _specs_bytes_key(h5f)
+        except OSError:
+            return None
+    return None
+
+
+def _specs_bytes_key(h5f: Any) -> str | None:
+    group = h5f.get("specifications")
+    if group is None or not len(group):
+        return None
+    digest = hashlib.sha256(f"{__version__} {generator_fingerprint()}".encode())
+
+    def visit(name: str, obj: Any) -> None:
+        if hasattr(obj, "dtype"):
+            digest.update(name.encode())
+            value = obj[()]
+            digest.update(value if isinstance(value, bytes) else str(value).encode())
+
+    try:
+        group.visititems(visit)
+    except (OSError, TypeError, ValueError):
+        return None
+    return digest.hexdigest()
+
+
+def _remembered(root_dir: Path, key: str) -> dict | None:
+    if key in _MEMO:
+        return _MEMO[key]
+    try:
+        memo = json.loads((root_dir / MEMO_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = memo.get(key) if isinstance(memo, dict) else None
+    if isinstance(found, dict):
+        _MEMO[key] = found
+    return found
+
+
+def _remember(root_dir: Path, key: str, answer: dict) -> None:
+    answer = {**answer, "keys": [list(k) for k in answer["keys"]]}
+    _MEMO[key] = answer
+    path = root_dir / MEMO_FILE
+    try:
+        try:
+            memo = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            memo = {}
+        memo[key] = answer
+        root_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{MEMO_FILE}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(memo), encoding="utf-8")
+        os.replace(tmp, path)  # a lost concurrent update only costs a recompute
+    except OSError:
+        pass  # a read-only cache: remember in this process only
+
+
+def _provider_from_memo(root_dir: Path, known: dict) -> ModelProvider | None:
+    keys = [tuple(k) for k in known.get("keys", [])]
+    if known.get("origin") == "bundled":
+        return _provider(importlib.import_module("nwbgen.generated"), keys, "bundled")
+    digest = known.get("digest")
+    entry = root_dir / f"models-{digest}"
+    if not digest or not (entry / "manifest.json").is_file():
+        return None
+    return _provider(_import_root(entry, f"nwbgen_models_{digest}"), keys, "cache")
 
 
 @functools.lru_cache(maxsize=1)

@@ -144,6 +144,8 @@ def read_dataset(
     *,
     scalar: bool | None = None,
     resolver: Dereferencer | None = None,
+    name: str | None = None,
+    filename: str | None = None,
 ) -> Any:
     """A dataset's value: decoded now when the schema says scalar (and the stored
     value has at most one element), else a :class:`LazyArray` that reads nothing."""
@@ -158,7 +160,7 @@ def read_dataset(
         if shape is None:
             return None
         return decode_attribute(dataset[()], kind, scalar=True, resolve=resolve)
-    return LazyArray(dataset, kind, resolve)
+    return LazyArray(dataset, kind, resolve, name=name, filename=filename)
 
 
 # --- identity and references -----------------------------------------------

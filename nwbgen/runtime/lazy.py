@@ -216,13 +216,21 @@ class LazyArray:
     )
 
     def __init__(
-        self, dataset: h5py.Dataset, kind: Any = None, resolve: Resolve | None = None
+        self,
+        dataset: h5py.Dataset,
+        kind: Any = None,
+        resolve: Resolve | None = None,
+        *,
+        name: str | None = None,
+        filename: str | None = None,
     ) -> None:
         self._dataset = dataset
         self._kind = kind
         self._resolve = resolve
-        self._name: str = dataset.name or "<anonymous dataset>"
-        self._filename: str = dataset.file.filename
+        # a reader that knows the path passes it: h5py's ``name`` asks HDF5 to
+        # search for one, which grows with the file
+        self._name: str = name or dataset.name or "<anonymous dataset>"
+        self._filename: str = filename or dataset.file.filename
         self._shape: tuple[int, ...] = dataset.shape or ()
         self._dtype: np.dtype = dataset.dtype
 
