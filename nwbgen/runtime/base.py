@@ -25,6 +25,7 @@ class _InheritedNames(Mapping[str, Any]):
         self._bases = [
             b.__module__ for b in cls.__mro__[1:] if b.__module__ != cls.__module__
         ]
+        self._cache: dict[str, Any] | None = None
 
     def _names(self) -> dict[str, Any]:
         own = vars(sys.modules[self._module]) if self._module in sys.modules else {}
@@ -36,7 +37,11 @@ class _InheritedNames(Mapping[str, Any]):
         return {k: v for k, v in out.items() if k not in own and not k.startswith("__")}
 
     def __getitem__(self, key: str) -> Any:
-        return self._names()[key]
+        # pydantic asks name by name while building a schema: collect once, and
+        # again only for a name not seen yet (a module still being imported)
+        if self._cache is None or key not in self._cache:
+            self._cache = self._names()
+        return self._cache[key]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names())

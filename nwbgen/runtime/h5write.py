@@ -70,6 +70,7 @@ def write_attribute(
     kind: Any = None,
     *,
     target_of: TargetOf | None = None,
+    dest: h5py.File | None = None,
 ) -> None:
     """Write attribute ``name`` of ``h5obj`` for schema dtype ``kind``.
 
@@ -85,7 +86,9 @@ def write_attribute(
         h5obj.attrs.create(name, value)
         return
     try:
-        data = encode_values(value, parse_kind(kind), h5obj.file, target_of)
+        # ``dest`` (the file, for references) given by a caller that has it:
+        # ``h5obj.file`` builds a new File object on every call
+        data = encode_values(value, parse_kind(kind), dest or h5obj.file, target_of)
         h5obj.attrs.create(name, data, dtype=data.dtype)
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         where = f"{h5obj.file.filename}:{h5obj.name}"
@@ -424,7 +427,11 @@ def _write_iterator(
             if block.ndim == 0:
                 block = block.reshape(1)
             rows = block.shape[1:]
-            layout = {"chunks": True, "maxshape": (None, *rows), **settings}
+            layout = {
+                "chunks": _iterator_chunks(rows, block.dtype),
+                "maxshape": (None, *rows),
+                **settings,
+            }
             dset = _create(group, name, (0, *rows), block.dtype, layout)
         if block.ndim == dset.ndim - 1:
             block = block.reshape(1, *block.shape)
@@ -439,6 +446,26 @@ def _write_iterator(
     if dset is None:
         dset = _empty_series(group, name, kind, settings)
     return dset
+
+
+#: the size iterator-written datasets aim their chunks at
+ITERATOR_CHUNK_BYTES = 1 << 20
+
+
+def _iterator_chunks(rows: tuple[int, ...], dtype: np.dtype) -> tuple[int, ...]:
+    """Chunks of about :data:`ITERATOR_CHUNK_BYTES` whole rows for data appended
+    along axis 0 (h5py's guess for an empty resizable dataset is a few KiB, which
+    makes a large file slow to write and read); rows too large for one chunk are
+    split along their first axes."""
+    itemsize = max(_itemsize(dtype), 1)
+    shape = list(rows)
+    # halve the trailing row shape until one row fits the budget
+    axis = 0
+    while shape and int(np.prod(shape)) * itemsize > ITERATOR_CHUNK_BYTES:
+        shape[axis] = max(1, shape[axis] // 2)
+        axis = (axis + 1) % len(shape)
+    per_row = max(int(np.prod(shape)) * itemsize if shape else itemsize, 1)
+    return (max(1, ITERATOR_CHUNK_BYTES // per_row), *(max(1, n) for n in shape))
 
 
 def _fit(block: np.ndarray, dtype: np.dtype) -> np.ndarray:

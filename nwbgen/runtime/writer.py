@@ -312,11 +312,11 @@ class WFrame:
             ctx = self.ctx
             self.ctx.defer(
                 lambda: write_attribute(
-                    h5obj, h5_name, value, kind, target_of=ctx.target_of
+                    h5obj, h5_name, value, kind, target_of=ctx.target_of, dest=ctx.file
                 )
             )
             return
-        write_attribute(self.h5obj, h5_name, value, kind)
+        write_attribute(self.h5obj, h5_name, value, kind, dest=self.ctx.file)
 
     def flush_attributes(self) -> None:
         pending, self._attrs = self._attrs, []
@@ -421,11 +421,12 @@ class WFrame:
         if self.nwb_type is not None:
             key = source.type_attribute if source is not None else "neurodata_type"
             namespace, type_name = self.nwb_type
-            write_attribute(h5obj, "namespace", namespace, "text")
-            write_attribute(h5obj, key, type_name, "text")
+            dest = self.ctx.file
+            write_attribute(h5obj, "namespace", namespace, "text", dest=dest)
+            write_attribute(h5obj, key, type_name, "text", dest=dest)
             object_id = source.object_id if source is not None else new_object_id()
             if object_id is not None:  # a read object without one stays without
-                write_attribute(h5obj, "object_id", object_id, "text")
+                write_attribute(h5obj, "object_id", object_id, "text", dest=dest)
             self.ctx.types_written.add(self.nwb_type)
         if source is None:
             return
