@@ -69,8 +69,10 @@ def _holds_models(value: Any) -> bool:
     if isinstance(value, tuple) and len(value) == 2 and _is_model(value[0]):
         return True
     if isinstance(value, (list, np.ndarray)) and not isinstance(value, LazyArray):
-        flat = np.asarray(value, dtype=object).reshape(-1) if len(value) else []
-        return any(_is_model(v) or v is None for v in flat[:1])
+        if not len(value):
+            return False
+        first = np.asarray(value, dtype=object).reshape(-1)[0]
+        return bool(_is_model(first) or first is None)
     return False
 
 
@@ -195,7 +197,7 @@ class WriteContext:
         stored = source.dtypes.get("") if source is not None else None
         if stored is not None and not isinstance(value, LazyArray):
             kind = stored
-        elif _is_vector_index(model) and _plain_array(value):
+        elif value is not None and _is_vector_index(model) and _plain_array(value):
             top = int(np.max(value)) if np.size(value) else 0
             kind = smallest_uint(top)
         if _has_reference_kind(kind) or _holds_models(value):
