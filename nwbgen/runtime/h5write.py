@@ -480,12 +480,10 @@ def _empty_series(
 ) -> h5py.Dataset:
     """The dataset of an iterator that yielded nothing: zero rows of the schema
     dtype, rows shaped as ``maxshape`` says."""
-    if kind.tag in ("text", "reference", "isodatetime"):
-        dtype = kind.dtype
-    elif kind.tag == "number" and kind.dtype is not None:
-        dtype = kind.dtype
-    else:
+    typed = kind.tag in ("text", "reference", "isodatetime")
+    if not typed and not (kind.tag == "number" and kind.dtype is not None):
         raise ValueError("the iterator yielded nothing and no dtype says what it is")
+    dtype = kind.dtype
     rows = tuple(settings.get("maxshape") or (None,))[1:]
     layout = {"chunks": True, "maxshape": (None, *rows), **settings}
     return _create(group, name, (0, *rows), dtype, layout)
