@@ -12,7 +12,7 @@ import h5py
 from ..errors import SourceError
 from ..runtime.h5read import close_external_files
 from ..runtime.lazy import HDF5ReadError
-from ..runtime.reader import ReadContext, Violation, merge_registries
+from ..runtime.reader import ReadContext, Violation, has_type, merge_registries
 from .provider import ModelProvider, make_provider
 
 #: violations listed in a lenient read's warning (all are in ``HDF5IO.violations``)
@@ -139,13 +139,13 @@ class HDF5IO:
             raise KeyError(f"{self.path}: no object at {path!r}") from None
         ctx = self._context()
         before = len(ctx.violations)
-        if isinstance(obj, h5py.Group) and not _typed(obj):
+        if isinstance(obj, h5py.Group) and not has_type(obj):
             model: Any = {
                 name: ctx.read(member)
                 for name, member in obj.items()
-                if member is not None and _typed(member)
+                if member is not None and has_type(member)
             }
-        elif isinstance(obj, h5py.Dataset) and not _typed(obj):
+        elif isinstance(obj, h5py.Dataset) and not has_type(obj):
             from ..runtime.h5read import read_dataset
 
             model = read_dataset(obj)
@@ -174,11 +174,6 @@ def _open(path: str) -> h5py.File:
     except OSError as exc:
         reason = str(exc).split("(", 1)[-1].rstrip(")") if "(" in str(exc) else exc
         raise SourceError(f"{path}: not a readable HDF5 file ({reason})") from None
-
-
-def _typed(obj: Any) -> bool:
-    attrs = obj.attrs
-    return "neurodata_type" in attrs or "data_type" in attrs
 
 
 def _warn(path: str, violations: list[Violation]) -> None:

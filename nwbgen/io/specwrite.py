@@ -3,6 +3,7 @@ packages whose models were written, with the namespaces they include."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -15,9 +16,15 @@ import h5py
 def _manifest_of(package: ModuleType) -> tuple[str, dict]:
     """(root package name, its manifest) of a version package."""
     root_name = package.__name__.rsplit(".", 2)[0]
-    root = sys.modules[root_name]
-    path = Path(root.__file__ or "").parent / "manifest.json"
-    return root_name, json.loads(path.read_text(encoding="utf-8"))
+    return root_name, _manifest(root_name)
+
+
+@functools.lru_cache(maxsize=16)
+def _manifest(root_name: str) -> dict:
+    """A generated root package's manifest, read once (it is never rewritten while
+    the package is imported: compiling writes a new directory)."""
+    path = Path(sys.modules[root_name].__file__ or "").parent / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def with_includes(packages: set[ModuleType]) -> list[ModuleType]:

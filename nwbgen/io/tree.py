@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
+from ..runtime.base import is_model
 from ..runtime.reader import source_of
 
 #: longest attribute value printed in full
@@ -34,12 +33,6 @@ def tree_lines(
             yield from _lines(name, model, "", depth, attributes, None)
         return
     yield from _lines(getattr(root, "name", "?"), root, "", depth, attributes, None)
-
-
-def _is_model(value: Any) -> bool:
-    """A generated model: of the bundle, or of a compiled package with its own
-    copy of the runtime (so not an instance of *this* ``NWBModel``)."""
-    return isinstance(value, BaseModel) and hasattr(type(value), "__nwb_type__")
 
 
 def _path(model: Any) -> str:
@@ -82,7 +75,7 @@ def _lines(
     attributes: bool,
     parent: str | None,
 ) -> Iterator[str]:
-    if not _is_model(model):
+    if not is_model(model):
         yield f"{indent}{name}: {_value_label(model)}"
         return
     path = _path(model)
@@ -110,7 +103,7 @@ def _lines(
             continue
         if field == "children" and isinstance(value, dict):
             members.extend(value.items())
-        elif _is_model(value) or _is_array(value):
+        elif is_model(value) or _is_array(value):
             members.append((field, value))
         elif attributes and not isinstance(value, (list, dict)):
             scalars.append(f"{field}={_scalar_label(value)}")
@@ -129,9 +122,9 @@ def _is_array(value: Any) -> bool:
 def _value_label(value: Any) -> str:
     if _is_array(value):
         return _array_label(value)
-    if isinstance(value, list) and value and _is_model(value[0]):
+    if isinstance(value, list) and value and is_model(value[0]):
         return f"[{len(value)}] references to {_type_label(value[0])}"
-    if isinstance(value, tuple) and len(value) == 2 and _is_model(value[0]):
+    if isinstance(value, tuple) and len(value) == 2 and is_model(value[0]):
         return f"-> {_path(value[0])} (region)"
     return _scalar_label(value)
 

@@ -10,6 +10,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator
 
 
+def is_model(value: Any) -> bool:
+    """A generated model: of the bundle, or of a compiled package with its own copy
+    of this runtime (so not an instance of *this* :class:`NWBModel`)."""
+    return isinstance(value, BaseModel) and hasattr(type(value), "__nwb_type__")
+
+
 class _InheritedNames(Mapping[str, Any]):
     """Names a subclass's inherited annotations may use, read live from the modules
     of its bases, minus those its own module defines.

@@ -21,7 +21,7 @@ from typing import Any
 
 import h5py  # type: ignore[import-untyped]
 import numpy as np
-from h5py import h5, h5a, h5g, h5l, h5o, h5t
+from h5py import h5, h5a, h5l, h5o, h5r, h5t
 from pydantic import ValidationError
 
 from .h5read import (
@@ -30,9 +30,13 @@ from .h5read import (
     ExternalLinkInfo,
     SoftLinkInfo,
     UnknownMembers,
+    _high_level,
+    _where,
     decode_attribute,
+    member_link,
     object_key,
     read_dataset,
+    region_selection,
 )
 from .lazy import HDF5ReadError, LazyArray
 
@@ -44,6 +48,7 @@ __all__ = [
     "Source",
     "UnknownTypeError",
     "Violation",
+    "has_type",
     "source_of",
 ]
 
@@ -402,9 +407,16 @@ class Frame:
             self.opened = f"{self.path.rstrip('/')}/{h5_name}"
             return _open_member(self.h5obj, h5_name)
         group = self.h5obj
-        if kind == h5l.TYPE_SOFT:
-            target = group.id.links.get_val(h5_name.encode()).decode("utf-8")
-            self.source.links[h5_name] = SoftLinkInfo(target)
+        if kind not in (h5l.TYPE_SOFT, h5l.TYPE_EXTERNAL):
+            self.ctx.violation(
+                f"{self.path.rstrip('/')}/{h5_name}", f"user-defined link type {kind}"
+            )
+            return None
+        link = member_link(group, h5_name)
+        assert link is not None  # soft or external, as listed
+        self.source.links[h5_name] = link
+        if isinstance(link, SoftLinkInfo):
+            target = link.path
             # opened by its target path, so that the object's name (and its home
             # when written back) is where it lives, not where it is linked from
             found = group.file.get(target) if target.startswith("/") else None
@@ -418,17 +430,11 @@ class Frame:
                     f"soft link to {target}: no such object (dangling link)",
                 )
             return found
-        if kind == h5l.TYPE_EXTERNAL:
-            link = ExternalLink.of(group, h5_name)
-            self.source.links[h5_name] = ExternalLinkInfo(link.filename, link.path)
-            try:
-                return link.resolve()
-            except DanglingLinkError:
-                return link
-        self.ctx.violation(
-            f"{self.path.rstrip('/')}/{h5_name}", f"user-defined link type {kind}"
-        )
-        return None
+        external = ExternalLink(link.filename, link.path, self.source.filename)
+        try:
+            return external.resolve()
+        except DanglingLinkError:
+            return external
 
     def member(self, field: str, h5_name: str, cls: type) -> None:
         """A named subgroup or dataset read as ``cls`` (or the subtype it names)."""
@@ -469,10 +475,8 @@ class Frame:
         self.values[field] = value
 
     def link(self, field: str, h5_name: str, cls: type) -> None:
-        """A named link: the model of its target; the link itself is remembered."""
-        if h5_name in self.members and self.members[h5_name] == h5l.TYPE_HARD:
-            # a hard link where the schema says link: same target, stored differently
-            self.source.links.pop(h5_name, None)
+        """A named link: the model of its target; the link itself is remembered
+        (a hard link where the schema says link reads the same, as a member)."""
         self.member(field, h5_name, cls)
 
     def children(self, field: str, allowed: tuple[type, ...]) -> None:
@@ -488,8 +492,7 @@ class Frame:
             if isinstance(obj, ExternalLink):
                 out[h5_name] = obj
                 continue
-            attrs_typed = "neurodata_type" in obj.attrs or "data_type" in obj.attrs
-            if not attrs_typed:
+            if not has_type(obj):
                 self.members[h5_name] = kind  # a link to something untyped
                 self.source.links.pop(h5_name, None)
                 continue
@@ -512,7 +515,7 @@ class Frame:
             source.object_id = decode_attribute(object_id, "text", scalar=True)
         if "data_type" in attrs and "neurodata_type" not in attrs:
             source.type_attribute = "data_type"
-        for name in ("neurodata_type", "data_type", "namespace"):
+        for name in TYPE_ATTRIBUTES:
             attrs.pop(name, None)
         for name, raw in attrs.items():
             source.unknown.attributes[name] = self._decode(
@@ -526,14 +529,10 @@ class Frame:
         kind = self.members.pop(h5_name)
         unknown = self.source.unknown
         group = self.h5obj
-        if kind == h5l.TYPE_SOFT:
-            unknown.links[h5_name] = SoftLinkInfo(
-                group.id.links.get_val(h5_name.encode()).decode("utf-8")
-            )
-            return
-        if kind == h5l.TYPE_EXTERNAL:
-            link = ExternalLink.of(group, h5_name)
-            unknown.links[h5_name] = ExternalLinkInfo(link.filename, link.path)
+        if kind != h5l.TYPE_HARD:
+            link = member_link(group, h5_name)
+            if link is not None:
+                unknown.links[h5_name] = link
             return
         obj = _open_member(group, h5_name)
         path = f"{self.path.rstrip('/')}/{h5_name}"
@@ -560,8 +559,6 @@ class _Deref:
     def deref(
         self, ref: Any, from_obj: Any, *, build: Any = None, where: str | None = None
     ) -> Any:
-        from h5py import h5r
-
         if not ref:
             return None
         try:
@@ -592,8 +589,6 @@ class _Deref:
 
 def _with_region(model: Any, ref: Any, from_obj: Any) -> Any:
     if isinstance(ref, h5py.RegionReference):
-        from .h5read import region_selection
-
         return model, region_selection(ref, from_obj)
     return model
 
@@ -676,17 +671,13 @@ def _open_member(group: h5py.Group, name: str) -> Any:
     return _high_level(h5o.open(group.id, name.encode("utf-8")))
 
 
-def _high_level(oid: Any) -> Any:
-    if isinstance(oid, h5g.GroupID):
-        return h5py.Group(oid)
-    if isinstance(oid, h5py.h5d.DatasetID):
-        return h5py.Dataset(oid)
-    return h5py.Datatype(oid)
+def has_type(obj: Any) -> bool:
+    """The object names its type (``neurodata_type``, or hdmf's ``data_type``)."""
+    attrs = obj.attrs
+    return "neurodata_type" in attrs or "data_type" in attrs
 
 
 def _is_typed(group: h5py.Group, name: str) -> bool:
-    from h5py import h5a
-
     bname = name.encode("utf-8")
     return bool(
         h5a.exists(group.id, b"neurodata_type", obj_name=bname)
@@ -699,10 +690,6 @@ def _text(value: Any) -> str | None:
         return None
     out = decode_attribute(value, "text", scalar=True)
     return out if isinstance(out, str) else None
-
-
-def _where(obj: Any) -> str:
-    return f"{obj.file.filename}:{obj.name}"
 
 
 def merge_registries(

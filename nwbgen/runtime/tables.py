@@ -85,15 +85,20 @@ class DynamicTableRegionMixin:
 class DynamicTableMixin:
     """Columns in ``colnames`` order, ragged columns through their index, rows."""
 
-    def _members(self) -> dict[str, Any]:
-        """HDF5 name -> column-like member (declared fields and children)."""
-        out: dict[str, Any] = {}
+    def _declared(self) -> list[Any]:
+        """The values of the table's declared member fields (not its attributes)."""
+        out = []
         for field in type(self).model_fields:  # type: ignore[attr-defined]
             if field in ("name", "colnames", "description", "children"):
                 continue
             value = getattr(self, field, None)
-            if value is not None and hasattr(value, "value") and hasattr(value, "name"):
-                out[value.name] = value
+            if value is not None and hasattr(value, "name"):
+                out.append(value)
+        return out
+
+    def _members(self) -> dict[str, Any]:
+        """HDF5 name -> column-like member (declared fields and children)."""
+        out = {v.name: v for v in self._declared() if hasattr(v, "value")}
         out.update(getattr(self, "children", None) or {})
         return out
 
@@ -208,15 +213,12 @@ class AlignedDynamicTableMixin(DynamicTableMixin):
     def _sub_tables(self) -> dict[str, Any]:
         """HDF5 name -> sub-table: named table members (a subtype's declared
         categories) and tables held by type."""
-        out: dict[str, Any] = {}
-        for field in type(self).model_fields:  # type: ignore[attr-defined]
-            value = getattr(self, field, None)
-            if isinstance(value, DynamicTableMixin):
-                out[value.name] = value  # type: ignore[attr-defined]
-        for value in (getattr(self, "children", None) or {}).values():
-            if isinstance(value, DynamicTableMixin):
-                out[value.name] = value  # type: ignore[attr-defined]
-        return out
+        children = (getattr(self, "children", None) or {}).values()
+        return {
+            value.name: value  # type: ignore[attr-defined]
+            for value in [*self._declared(), *children]
+            if isinstance(value, DynamicTableMixin)
+        }
 
     def category(self, name: str) -> Any:
         """The sub-table of category ``name``."""

@@ -24,6 +24,7 @@ from typing import Any
 import h5py  # type: ignore[import-untyped]
 import numpy as np
 
+from .base import is_model
 from .encode import HDF5WriteError
 from .h5read import ExternalLink, ExternalLinkInfo, SoftLinkInfo
 from .h5write import (
@@ -35,6 +36,7 @@ from .h5write import (
     write_dataset,
 )
 from .lazy import LazyArray
+from .reader import source_of
 
 __all__ = ["WFrame", "WriteContext", "Writer", "package_of"]
 
@@ -42,15 +44,6 @@ __all__ = ["WFrame", "WriteContext", "Writer", "package_of"]
 Writer = Callable[["WriteContext", Any, str, Any], Any]
 
 _REFERENCE_KINDS = ("object", "region")
-
-
-def _source(model: Any) -> Any:
-    private = getattr(model, "__pydantic_private__", None) or {}
-    return private.get("_h5")
-
-
-def _is_model(value: Any) -> bool:
-    return hasattr(type(value), "__nwb_type__") and hasattr(value, "model_fields")
 
 
 def _has_reference_kind(kind: Any) -> bool:
@@ -61,18 +54,23 @@ def _has_reference_kind(kind: Any) -> bool:
     return False
 
 
+def _needs_targets(kind: Any, value: Any) -> bool:
+    """Written last, once every object exists: references (by dtype or value)."""
+    return _has_reference_kind(kind) or _holds_models(value)
+
+
 def _holds_models(value: Any) -> bool:
     """Values that become references: a model, (model, selection), or an array or
     list of them."""
-    if _is_model(value):
+    if is_model(value):
         return True
-    if isinstance(value, tuple) and len(value) == 2 and _is_model(value[0]):
+    if isinstance(value, tuple) and len(value) == 2 and is_model(value[0]):
         return True
     if isinstance(value, (list, np.ndarray)) and not isinstance(value, LazyArray):
         if not len(value):
             return False
         first = np.asarray(value, dtype=object).reshape(-1)[0]
-        return bool(_is_model(first) or first is None)
+        return bool(is_model(first) or first is None)
     return False
 
 
@@ -87,8 +85,6 @@ class WriteContext:
         self.homes: dict[int, str] = {}
         self._keep: list[Any] = []  # models whose ids are keys: alive until done
         self._deferred: list[Callable[[], None]] = []
-        #: (namespace, neurodata_type) of every typed object written
-        self.types_written: set[tuple[str, str]] = set()
         #: every model class written (their packages' specs go in the file)
         self.classes_written: set[type] = set()
 
@@ -112,7 +108,7 @@ class WriteContext:
         if home is not None:
             soft_link(parent, name, home)
             return None
-        source = _source(model)
+        source = source_of(model)
         if source is not None and source.path != path and _is_elsewhere(source):
             # read from elsewhere in its file: a link here, once its home is known
             self._deferred.append(lambda: self._link_or_write(parent, name, model))
@@ -193,14 +189,14 @@ class WriteContext:
         scalar: bool,
     ) -> WFrame:
         value = getattr(model, "value", None)
-        source = _source(model)
+        source = source_of(model)
         stored = source.dtypes.get("") if source is not None else None
         if stored is not None and not isinstance(value, LazyArray):
             kind = stored
         elif value is not None and _is_vector_index(model) and _plain_array(value):
             top = int(np.max(value)) if np.size(value) else 0
             kind = smallest_uint(top)
-        if _has_reference_kind(kind) or _holds_models(value):
+        if _needs_targets(kind, value):
             # a dataset of references: created once every target exists
             frame = WFrame(self, None, model, nwb_type)
 
@@ -286,7 +282,7 @@ class WFrame:
         self.h5obj = h5obj  # None until a deferred dataset is created
         self.model = model
         self.nwb_type = nwb_type
-        self.source = _source(model)
+        self.source = source_of(model)
         self._attrs: list[tuple[str, Any, Any]] = []
 
     def _get(self, field: str) -> Any:
@@ -309,7 +305,7 @@ class WFrame:
         if self.h5obj is None:  # a dataset of references, not created yet
             self._attrs.append((h5_name, value, kind))
             return
-        if _has_reference_kind(kind) or _holds_models(value):
+        if _needs_targets(kind, value):
             h5obj = self.h5obj
             ctx = self.ctx
             self.ctx.defer(
@@ -329,22 +325,29 @@ class WFrame:
     # -- members -------------------------------------------------------------------
     def member(self, field: str, h5_name: str) -> None:
         value = self._get(field)
-        if value is None:
-            return
-        if self._external_in_source(h5_name):
-            return
-        if isinstance(value, ExternalLink):
-            external_link(self.h5obj, h5_name, value.filename, value.path)
+        if value is not None:
+            self._place(h5_name, value)
+
+    def _place(self, h5_name: str, value: Any) -> None:
+        """A subgroup or dataset model: an external link, a soft link (stored so
+        where it was read from), or the object itself."""
+        if self._external(h5_name, value):
             return
         if self._linked_in_source(h5_name, value):
             self.ctx.link(self.h5obj, h5_name, value)
-            return
-        self.ctx.write(self.h5obj, h5_name, value)
+        else:
+            self.ctx.write(self.h5obj, h5_name, value)
 
-    def _external_in_source(self, h5_name: str) -> bool:
-        """Write the external link a member was read through (and say so)."""
-        link = self.source.links.get(h5_name) if self.source is not None else None
-        if not isinstance(link, ExternalLinkInfo):
+    def _external(self, h5_name: str, value: Any) -> bool:
+        """Write an external link for a member read through one, or given as an
+        :class:`ExternalLink`; say whether it did."""
+        stored = self.source.links.get(h5_name) if self.source is not None else None
+        link: ExternalLinkInfo | ExternalLink | None = None
+        if isinstance(stored, ExternalLinkInfo):
+            link = stored
+        elif isinstance(value, ExternalLink):
+            link = value
+        if link is None:
             return False
         external_link(self.h5obj, h5_name, link.filename, link.path)
         return True
@@ -354,16 +357,11 @@ class WFrame:
         if self.source is None or h5_name not in self.source.links:
             return False
         link = self.source.links[h5_name]
-        return isinstance(link, SoftLinkInfo) and _is_model(value)
+        return isinstance(link, SoftLinkInfo) and is_model(value)
 
     def dataset(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
         value = self._get(field)
-        if value is None:
-            return
-        if self._external_in_source(h5_name):
-            return
-        if isinstance(value, ExternalLink):
-            external_link(self.h5obj, h5_name, value.filename, value.path)
+        if value is None or self._external(h5_name, value):
             return
         source = self.source
         if source is not None and h5_name in source.dtypes:
@@ -382,33 +380,19 @@ class WFrame:
             for name, attr in extra.items():
                 write_attribute(dset, name, attr)
 
-        if _has_reference_kind(kind) or _holds_models(value):
+        if _needs_targets(kind, value):
             self.ctx.defer(make)
         else:
             make()
 
     def link(self, field: str, h5_name: str) -> None:
         value = self._get(field)
-        if value is None:
-            return
-        if self._external_in_source(h5_name):
-            return
-        if isinstance(value, ExternalLink):
-            external_link(self.h5obj, h5_name, value.filename, value.path)
-            return
-        self.ctx.link(self.h5obj, h5_name, value)
+        if value is not None and not self._external(h5_name, value):
+            self.ctx.link(self.h5obj, h5_name, value)
 
     def children(self, field: str) -> None:
-        children = getattr(self.model, field, None) or {}
-        for h5_name, child in children.items():
-            if self._external_in_source(h5_name):
-                continue
-            if isinstance(child, ExternalLink):
-                external_link(self.h5obj, h5_name, child.filename, child.path)
-            elif self._linked_in_source(h5_name, child):
-                self.ctx.link(self.h5obj, h5_name, child)
-            else:
-                self.ctx.write(self.h5obj, h5_name, child)
+        for h5_name, child in (getattr(self.model, field, None) or {}).items():
+            self._place(h5_name, child)
 
     # -- the end -------------------------------------------------------------------
     def end(self) -> Any:
@@ -429,7 +413,6 @@ class WFrame:
             object_id = source.object_id if source is not None else new_object_id()
             if object_id is not None:  # a read object without one stays without
                 write_attribute(h5obj, "object_id", object_id, "text", dest=dest)
-            self.ctx.types_written.add(self.nwb_type)
         if source is None:
             return
         unknown = source.unknown
