@@ -95,6 +95,11 @@ def make_provider(
 
     ``compile=False`` only looks (bundle, cache) and raises if nothing matches.
     """
+    if isinstance(source, (str, os.PathLike)) and is_hdf5(Path(source)):
+        import h5py
+
+        with h5py.File(source, "r") as h5f:  # opened once for the key and the specs
+            return make_provider(h5f, cache=cache, compile=compile)
     root_dir = Path(cache) if cache is not None else cache_dir()
     raw_key = _raw_specs_key(source)
     known = _remembered(root_dir, raw_key) if raw_key else None
@@ -144,15 +149,7 @@ def _raw_specs_key(source: Any) -> str | None:
     ``None`` for other sources or a file without specs."""
     import h5py
 
-    if isinstance(source, h5py.File):
-        return _specs_bytes_key(source)
-    if isinstance(source, (str, os.PathLike)) and Path(source).is_file():
-        try:
-            with h5py.File(source, "r") as h5f:
-                return _specs_bytes_key(h5f)
-        except OSError:
-            return None
-    return None
+    return _specs_bytes_key(source) if isinstance(source, h5py.File) else None
 
 
 def _specs_bytes_key(h5f: Any) -> str | None:
