@@ -608,8 +608,9 @@ def child(kind: str, folder: str, size: int) -> dict:
     """One measurement in this (fresh) process; imports happen before any clock."""
     what, tool = kind.split(":")
     if tool == "nwbgen":
+        import nwbgen.io.entry.hdf5io  # noqa: F401
+
         import nwbgen.generated.core.v2_11_0  # noqa: F401
-        import nwbgen.io.hdf5io  # noqa: F401
     else:
         import pynwb  # noqa: F401
     out: dict[str, Any] = {}

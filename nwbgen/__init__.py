@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .io.hdf5io import HDF5IO
+    from .io.entry.hdf5io import HDF5IO
 
 
 def __getattr__(name: str) -> Any:
     # HDF5IO is imported on first use so that ``import nwbgen`` stays light
     if name == "HDF5IO":
-        from .io.hdf5io import HDF5IO
+        from .io.entry.hdf5io import HDF5IO
 
         return HDF5IO
     raise AttributeError(f"module 'nwbgen' has no attribute {name!r}")

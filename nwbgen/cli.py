@@ -14,12 +14,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    from .commands import compile as compile_cmd
-    from .commands import show, toolkit
+    # one module per command; each imports what it runs only when it runs
+    from .commands import compile, copy, graph, inspect, refs, show, truncate
 
-    for module in (compile_cmd, show, toolkit):
-        for command in module.COMMANDS:
-            main.add_command(command)
+    for command in (
+        compile.compile_cmd,
+        copy.copy,
+        graph.graph,
+        inspect.inspect_cmd,
+        refs.refs,
+        show.show,
+        truncate.truncate,
+    ):
+        main.add_command(command)
 
 
 _register()

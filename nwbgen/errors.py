@@ -1,31 +1,11 @@
-"""The errors nwbgen raises on bad input; each names where and why."""
+"""The errors nwbgen raises on bad input; each names where and why.
+
+One family rooted in :class:`NWBGenError`. The classes live in
+:mod:`nwbgen.runtime.errors` so that compiled packages, which vendor the runtime,
+raise the very same ones; this module is their public name.
+"""
 
 from __future__ import annotations
 
-
-class NWBGenError(Exception):
-    """Base class: a one-line message naming the file, path or schema element."""
-
-
-class SpecError(NWBGenError):
-    """A schema or namespace that cannot be understood."""
-
-
-class CompileError(NWBGenError):
-    """A schema that cannot be compiled (missing type, cycle, name clash)."""
-
-
-class SourceError(NWBGenError):
-    """A file that is not HDF5, or whose /specifications cannot be read."""
-
-
-class HDF5PathError(NWBGenError):
-    """A path that names no object in an HDF5 file."""
-
-
-class DanglingReferenceError(HDF5PathError):
-    """A reference or soft link that points to no object."""
-
-
-class TruncateError(NWBGenError):
-    """A file that cannot be truncated as asked (bad target, bad row count)."""
+from .runtime.errors import *  # noqa: F403 (the family, by its __all__)
+from .runtime.errors import __all__ as __all__

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import SHARED
+
 jedi = pytest.importorskip("jedi")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORE_NS = SHARED / "schemas" / "core" / "2.11.0" / "nwb.namespace.yaml"
 HDMF_NS = SHARED / "schemas" / "hdmf-common" / "1.10.0" / "namespace.yaml"
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import SHARED
+
 pytestmark = pytest.mark.slow
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 #: the console script, run by this interpreter (nwbgen.cli has no __main__ guard)
 NWBGEN = "from nwbgen.cli import main; main()"
 SOURCE = SHARED / "data" / "pynwb" / "with_extension_pose_core2.11.0.nwb"

@@ -23,11 +23,9 @@ def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:  # output piped into `head`: stop quietly
             sys.stderr.close()
             return None
-        except NWBGenError as exc:
+        except NWBGenError as exc:  # bad input: the message names where and why
             raise click.ClickException(str(exc)) from None
-        except Exception as exc:
-            if _names_its_place(exc):
-                raise click.ClickException(str(exc)) from None
+        except Exception as exc:  # nwbgen's own bug
             if os.environ.get("NWBGEN_DEBUG"):
                 raise
             message = str(exc).splitlines()[0] if str(exc) else ""
@@ -36,11 +34,3 @@ def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             ) from None
 
     return wrapper
-
-
-def _names_its_place(exc: Exception) -> bool:
-    """A read error of the runtime (it names file, path and reason, like
-    :class:`NWBGenError`). Checked without importing the runtime: if it is not
-    imported, the error is not one of its own."""
-    lazy = sys.modules.get("nwbgen.runtime.lazy")
-    return lazy is not None and isinstance(exc, lazy.HDF5ReadError)

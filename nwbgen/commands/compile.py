@@ -1,4 +1,4 @@
-"""``nwbgen compile`` and ``nwbgen inspect``."""
+"""``nwbgen compile SOURCES -o DIR``: a typed model package."""
 
 from __future__ import annotations
 
@@ -114,37 +114,3 @@ def compile_cmd(
     click.echo(
         f"compiled {names} into {out} ({len(report.written)} written, {len(report.unchanged)} unchanged)"
     )
-
-
-@click.command("inspect")
-@click.argument("file", type=click.Path(path_type=Path))
-@one_line_errors
-def inspect_cmd(file: Path) -> None:
-    """List the namespaces cached in FILE, their spec hashes, and whether nwbgen bundles them."""
-    from ..io.provider import ABSENT, EXACT, OTHER_SCHEMA, SAME_SCHEMA, bundle_matches
-    from ..spec.sources import namespaces_from_h5, spec_sha256
-
-    status = {
-        EXACT: "bundled",
-        SAME_SCHEMA: "bundled (same schema, spelled differently)",
-        OTHER_SCHEMA: "not bundled (bundle has this version with another schema)",
-        ABSENT: "not bundled",
-    }
-    namespaces = sorted(namespaces_from_h5(file), key=lambda n: (n.name, n.version))
-    matches = bundle_matches(namespaces)
-    rows = [
-        (
-            ns.name,
-            ns.version,
-            spec_sha256(ns.raw["sources"])[:16],
-            status[matches[ns.key]],
-        )
-        for ns in namespaces
-    ]
-    header = ("namespace", "version", "sha256", "models")
-    widths = [max(len(str(r[i])) for r in [*rows, header]) for i in range(4)]
-    for row in [header, *rows]:
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
-
-
-COMMANDS = [compile_cmd, inspect_cmd]

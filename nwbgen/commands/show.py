@@ -1,5 +1,4 @@
-"""``nwbgen show FILE [PATH]`` (the typed tree of a file, metadata only) and
-``nwbgen copy SRC DST`` (read, then write: the round trip)."""
+"""``nwbgen show FILE [PATH]``: the typed tree of a file, metadata only."""
 
 from __future__ import annotations
 
@@ -23,8 +22,8 @@ def show(
 ) -> None:
     """The typed tree of FILE (or of the object at PATH): type, name, shape, dtype
     and key attributes of every object. Reads metadata only."""
-    from ..io.hdf5io import HDF5IO, SchemaWarning
-    from ..io.tree import tree_lines
+    from ..io.entry.hdf5io import HDF5IO, SchemaWarning
+    from ..io.entry.tree import tree_lines
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SchemaWarning)
@@ -42,35 +41,3 @@ def show(
             "or --strict to list them",
             err=True,
         )
-
-
-@click.command()
-@click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
-@one_line_errors
-def copy(src: Path, dst: Path, overwrite: bool) -> None:
-    """Read SRC and write it to DST through the generated reader and writer: a
-    round trip that keeps every object, attribute, link and reference (data is
-    copied chunk by chunk; also a way to repack a file)."""
-    from ..io.hdf5io import HDF5IO, SchemaWarning
-
-    if src.resolve() == dst.resolve():
-        raise click.ClickException(f"{dst}: the same file as the source")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SchemaWarning)
-        try:
-            with HDF5IO(src) as reader, HDF5IO(dst, "w", overwrite=overwrite) as out:
-                out.write(reader.read())
-                violations = reader.violations
-        except FileExistsError:
-            raise click.ClickException(f"{dst} exists; use --overwrite") from None
-        except ValueError as exc:  # HDF5WriteError: a value that cannot be written
-            raise click.ClickException(str(exc)) from None
-    note = (
-        f" ({len(violations)} schema violation(s) kept as read)" if violations else ""
-    )
-    click.echo(f"wrote {dst}{note}", err=True)
-
-
-COMMANDS = (show, copy)

@@ -17,8 +17,17 @@ from ..spec.sources import load_sources
 from .compile import CompileResult, compile_sets
 from .emit import check_package, write_package
 
-#: core release -> the hdmf-common release it was published with (latest patch per minor)
+#: core release -> the hdmf-common release it was published with (latest patch per
+#: minor; ``None`` before hdmf-common existed): every release a corpus file uses
+#: (2.0.2, which pynwb 1.0.3 wrote, is in no release folder: its files compile)
 BUNDLE = (
+    ("2.0.1", None),
+    ("2.1.0", None),
+    ("2.2.0", "1.1.0"),
+    ("2.2.1", "1.1.0"),
+    ("2.2.2", "1.1.3"),
+    ("2.2.3", "1.1.3"),
+    ("2.2.4", "1.1.3"),
     ("2.2.5", "1.1.3"),
     ("2.3.0", "1.5.0"),
     ("2.4.0", "1.5.1"),
@@ -38,14 +47,10 @@ DEFAULT_SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas"
 def compile_bundle(schemas: Path) -> CompileResult:
     sets = []
     for core, hdmf in BUNDLE:
-        sets.append(
-            load_sources(
-                [
-                    schemas / "core" / core / "nwb.namespace.yaml",
-                    schemas / "hdmf-common" / hdmf / "namespace.yaml",
-                ]
-            )
-        )
+        paths = [schemas / "core" / core / "nwb.namespace.yaml"]
+        if hdmf is not None:
+            paths.append(schemas / "hdmf-common" / hdmf / "namespace.yaml")
+        sets.append(load_sources(paths))
     return compile_sets(sets, runtime_import=RUNTIME_IMPORT, semantic_keys=True)
 
 

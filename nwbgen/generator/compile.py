@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from linkml_runtime.linkml_model.meta import SchemaDefinition
 
 from .. import __version__
 from ..spec.catalog import NamespaceCatalog
+from ..spec.identity import built_on, catalog_identities
 from ..spec.model import Namespace, version_key
 from ..spec.semantic import semantic_sha256
+from .classes import ClassIndex
+from .frame_views import build_reader_module, build_writer_module
 from .linkml import build_linkml, dtypes_schema
-from .naming import package_name
-from .readers import build_reader_module
+from .model_views import ModelViewBuilder, docstring
+from .naming import package_name, version_package
 from .render import (
     format_all,
     render,
@@ -28,20 +32,24 @@ from .render import (
     render_version_init,
     render_writer,
 )
-from .views import ViewBuilder, docstring
-from .writers import build_writer_module
 
 #: what a compiled package needs installed (written to its manifest)
 REQUIRES = ("h5py", "numpy", "pydantic>=2.7")
 
 
 def runtime_modules() -> list[str]:
-    """The runtime modules a compiled package vendors: all of ``nwbgen.runtime``."""
-    return sorted(
-        p.name
-        for p in resources.files("nwbgen.runtime").iterdir()
-        if p.name.endswith(".py")
-    )
+    """The runtime modules a compiled package vendors: all of ``nwbgen.runtime``,
+    its subpackages included, as paths relative to it (``hdf5/lazy.py``)."""
+    out = []
+    folders = [("", resources.files("nwbgen.runtime"))]
+    while folders:
+        prefix, folder = folders.pop()
+        for item in folder.iterdir():
+            if item.is_dir() and item.joinpath("__init__.py").is_file():
+                folders.append((f"{prefix}{item.name}/", item))
+            elif item.name.endswith(".py"):
+                out.append(f"{prefix}{item.name}")
+    return sorted(out)
 
 
 @dataclass
@@ -53,33 +61,11 @@ class CompileResult:
 
 
 def compile_namespaces(
-    namespaces: Iterable[Namespace],
-    *,
-    fallback: Iterable[Namespace] = (),
-    only: Iterable[str] | None = None,
-    runtime_import: str | None = None,
-    emit_linkml: bool = False,
-    format: bool = True,
-    progress: Callable[[str], None] = lambda message: None,
-    inputs: str = "",
+    namespaces: Iterable[Namespace], **options: Any
 ) -> CompileResult:
-    """Compile namespaces (and what they include) into the files of a package.
-
-    ``runtime_import`` names the module generated code takes its base classes from;
-    by default the package vendors a copy as ``_runtime`` and imports it relatively.
-    ``only`` restricts the emitted packages to some namespace names (their includes
-    must then already be importable beside them).
-    """
-    return compile_sets(
-        [list(namespaces)],
-        fallback=fallback,
-        only=only,
-        runtime_import=runtime_import,
-        emit_linkml=emit_linkml,
-        format=format,
-        progress=progress,
-        inputs=inputs,
-    )
+    """Compile namespaces (and what they include) into the files of a package:
+    :func:`compile_sets` of one set, with the same options."""
+    return compile_sets([list(namespaces)], **options)
 
 
 def compile_sets(
@@ -87,6 +73,7 @@ def compile_sets(
     *,
     fallback: Iterable[Namespace] = (),
     only: Iterable[str] | None = None,
+    external: Mapping[str, str] | None = None,
     runtime_import: str | None = None,
     emit_linkml: bool = False,
     format: bool = True,
@@ -97,73 +84,108 @@ def compile_sets(
     """Several namespace sets (core 2.7.0 with its hdmf-common, core 2.11.0 with its
     own, ...) compiled side by side into one package.
 
-    ``semantic_keys`` also records each namespace's :func:`semantic_sha256` in the
-    manifest (the bundle does, so that files spelling its specs differently match).
+    Each namespace build is one package, keyed by its identity (name, version, spec
+    and the identities of its includes: see :mod:`nwbgen.spec.identity`): a version
+    built over two different includes (hdmf-experimental 0.6.0 over hdmf-common
+    1.9.0 and 1.10.0) is two packages, ``v0_6_0_with_hdmf_common_1_9_0`` and
+    ``v0_6_0_with_hdmf_common_1_10_0``; a version built once is ``v0_6_0``.
+
+    ``runtime_import`` names the module generated code takes its base classes from;
+    by default the package vendors a copy as ``_runtime`` and imports it relatively.
+    ``only`` restricts the emitted packages to some namespace names (their includes
+    must then already be importable beside them). ``external`` maps namespace names
+    to the absolute version package that already holds their models
+    (``{"core": "nwbgen.generated.core.v2_11_0"}``): they are not emitted, and the
+    emitted ones import their classes from there. ``semantic_keys`` also records
+    each namespace's :func:`semantic_sha256` in the manifest (the bundle does, so
+    that files spelling its specs differently match).
     """
     fallback = list(fallback)
+    external = dict(external or {})
     vendored = runtime_import is None
     sources: dict[str, str] = {}  # python files, formatted together at the end
     files: dict[str, bytes] = {}
-    entries: dict[tuple[str, str], dict] = {}
-    catalog = None
+    catalogs = [NamespaceCatalog(namespaces, fallback) for namespaces in sets]
+    identities = [catalog_identities(c) for c in catalogs]
+    emitted = {
+        name
+        for c in catalogs
+        for name in c.namespaces
+        if name not in external and (only is None or name in set(only))
+    }
+    paths = _package_paths(catalogs, identities, emitted)
+    entries: dict[str, dict] = {}
     schemas: dict[str, SchemaDefinition] = {}
-    for namespaces in sets:
-        catalog = NamespaceCatalog(namespaces, fallback)
+    for catalog, ids in zip(catalogs, identities):
         names = ", ".join(f"{n} {ns.version}" for n, ns in catalog.namespaces.items())
         progress(f"building {names}")
         schemas = build_linkml(catalog)
-        builder = ViewBuilder(
-            schemas, "..._runtime" if vendored else runtime_import, __version__
+        index = ClassIndex(
+            schemas,
+            "..._runtime" if vendored else runtime_import,
+            __version__,
+            packages={n: external.get(n) or paths[ids[n]] for n in catalog.namespaces},
+            external=set(external),
         )
+        builder = ModelViewBuilder(index)
         for ns_name in schemas:
-            if only is not None and ns_name not in set(only):
+            if ns_name not in emitted or ids[ns_name] in entries:
                 continue
             ns = catalog.namespaces[ns_name]
-            if (ns_name, ns.version) in entries:
-                continue
             package = builder.package(ns_name)
             base = package.package
             for module in package.modules:
                 sources[f"{base}/{module.name}.py"] = render_module(module)
             sources[f"{base}/__init__.py"] = render_version_init(package)
             sources[f"{base}/_reader.py"] = render_reader(
-                build_reader_module(builder, ns_name)
+                build_reader_module(index, ns_name)
             )
             sources[f"{base}/_writer.py"] = render_writer(
-                build_writer_module(builder, ns_name)
+                build_writer_module(index, ns_name)
             )
             files[f"{base}/_spec.json"] = _spec_json(ns)
             files.setdefault(
                 f"{package_name(ns_name)}/__init__.py", _namespace_init(ns_name)
             )
-            entries[(ns_name, ns.version)] = {
+            entries[ids[ns_name]] = {
                 "name": ns_name,
                 "version": package.version,
                 "package": base,
                 "sha256": package.sha256,
+                "identity": ids[ns_name],
                 **(
                     {"semantic_sha256": semantic_sha256(catalog, ns_name)}
                     if semantic_keys
                     else {}
                 ),
                 "includes": [
-                    {"name": inc, "version": catalog.namespaces[inc].version}
+                    {
+                        "name": inc,
+                        "version": catalog.namespaces[inc].version,
+                        "identity": ids[inc],
+                        **(
+                            {"module": external[inc]}
+                            if inc in external
+                            else {"package": paths[ids[inc]].replace(".", "/")}
+                        ),
+                    }
                     for inc in catalog.includes[ns_name]
-                    if inc in catalog.namespaces
+                    if inc in catalog.namespaces and inc != ns_name
                 ],
             }
         if emit_linkml:
             for name, data in linkml_files(schemas).items():
                 files[f"linkml/{name}"] = data
-    assert catalog is not None, "no namespace set given"
-    ordered = [
-        entries[k] for k in sorted(entries, key=lambda k: (k[0], version_key(k[1])))
-    ]
+    assert catalogs, "no namespace set given"
+    ordered = sorted(
+        entries.values(),
+        key=lambda e: (e["name"], version_key(e["version"]), e["package"]),
+    )
     if vendored:
         for name in runtime_modules():
             text = (
                 resources.files("nwbgen.runtime")
-                .joinpath(name)
+                .joinpath(*name.split("/"))
                 .read_text(encoding="utf-8")
             )
             files[f"_runtime/{name}"] = (_RUNTIME_HEADER + text).encode()
@@ -185,8 +207,37 @@ def compile_sets(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     ).encode()
     return CompileResult(
-        files=files, catalog=catalog, schemas=schemas, manifest=manifest
+        files=files, catalog=catalogs[-1], schemas=schemas, manifest=manifest
     )
+
+
+def _package_paths(
+    catalogs: list[NamespaceCatalog], identities: list[dict[str, str]], emitted: set
+) -> dict[str, str]:
+    """identity -> dotted package path (``core.v2_11_0``) of every build. A version
+    built once is ``v<X_Y_Z>``; one built over several includes names each build by
+    the versions it was built on (``v0_6_0_with_hdmf_common_1_10_0``)."""
+    builds: dict[tuple[str, str], dict[str, list[tuple[str, str]]]] = {}
+    for catalog, ids in zip(catalogs, identities):
+        for name, ns in catalog.namespaces.items():
+            builds.setdefault((name, ns.version), {})[ids[name]] = built_on(
+                catalog, name
+            )
+    out: dict[str, str] = {}
+    for (name, version), by_id in builds.items():
+        plain = f"{package_name(name)}.{version_package(version)}"
+        if len(by_id) == 1:
+            out.update(dict.fromkeys(by_id, plain))
+            continue
+        suffixes = {
+            ident: "_with_"
+            + "_".join(f"{package_name(n)}_{version_package(v)[1:]}" for n, v in on)
+            for ident, on in by_id.items()
+        }
+        if len(set(suffixes.values())) < len(suffixes):  # same includes, other spec
+            suffixes = {ident: f"{s}_{ident[:8]}" for ident, s in suffixes.items()}
+        out.update({ident: plain + s for ident, s in suffixes.items()})
+    return out
 
 
 _RUNTIME_HEADER = (
@@ -212,7 +263,13 @@ def _root_init(entries: list[dict]) -> str:
             f"Typed models of NWB namespaces compiled by nwbgen: {names}."
         ),
         "packages": [
-            (e["name"], e["version"], e["package"].replace("/", ".")) for e in entries
+            (
+                e["name"],
+                e["version"],
+                sorted((i["name"], i["version"]) for i in e["includes"]),
+                e["package"].replace("/", "."),
+            )
+            for e in entries
         ],
     }
     return render("root_init.py.j2", root=root)

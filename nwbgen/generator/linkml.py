@@ -2,7 +2,7 @@
 
 One ``SchemaDefinition`` per namespace version. NWB facts LinkML has no slot for
 (HDF5 name, role, dtype precision, shape alternatives, quantity) travel as
-annotations; :mod:`nwbgen.generator.views` reads them back. All schema logic (what
+annotations; :mod:`nwbgen.generator.members` reads them back. All schema logic (what
 becomes a class, what a field, what overrides what) is decided here.
 """
 

@@ -8,9 +8,8 @@ from typing import Any
 import black
 import jinja2
 
-from .readers import ReaderModuleView
-from .views import ModuleView, VersionPackageView
-from .writers import WriterModuleView
+from .frame_views import FunctionModuleView
+from .model_views import ModuleView, VersionPackageView
 
 BLACK_MODE = black.Mode(
     target_versions={black.TargetVersion.PY310},
@@ -80,16 +79,16 @@ def format_all(sources: dict[str, str], workers: int | None = None) -> dict[str,
 
 
 def render_module(module: ModuleView) -> str:
-    return render("module.py.j2", module=module)
+    return render("model_module.py.j2", module=module)
 
 
 def render_version_init(package: VersionPackageView) -> str:
     return render("version_init.py.j2", package=package)
 
 
-def render_reader(module: ReaderModuleView) -> str:
-    return render("reader.py.j2", module=module)
+def render_reader(module: FunctionModuleView) -> str:
+    return render("reader_module.py.j2", module=module)
 
 
-def render_writer(module: WriterModuleView) -> str:
-    return render("writer.py.j2", module=module)
+def render_writer(module: FunctionModuleView) -> str:
+    return render("writer_module.py.j2", module=module)

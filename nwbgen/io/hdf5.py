@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from ..runtime.hdf5.objects import resolve_hardlink
 from ..spec.sources import read_specs_as_dicts
-from .graph import SKIP_PATTERN, filter_dependency_graph, hdf_dependency_graph
-from .hdf5io import HDF5IO, SchemaWarning
-from .provider import ModelProvider, cache_dir, make_provider
-from .references import (
-    ReferenceIndex,
-    find_references,
-    get_references,
-    resolve_hardlink,
-)
-from .truncate import truncate_file
+from .entry.hdf5io import HDF5IO, SchemaWarning
+from .entry.provider import ModelProvider, cache_dir, make_provider
+from .toolkit.graph import SKIP_PATTERN, filter_dependency_graph, hdf_dependency_graph
+from .toolkit.references import ReferenceIndex, find_references, get_references
+from .toolkit.truncate import truncate_file
 
 __all__ = [
     "HDF5IO",

@@ -75,15 +75,7 @@ class NamespaceCatalog:
             self._add(found, via=ns.name)
 
     def _includes_of(self, ns: Namespace) -> tuple[str, ...]:
-        names = [inc.namespace for inc in ns.includes]
-        # core before 2.2 used hdmf-common types without including the namespace
-        if (
-            ns.name == "core"
-            and "hdmf-common" in self.namespaces
-            and "hdmf-common" not in names
-        ):
-            names.append("hdmf-common")
-        return tuple(dict.fromkeys(names))
+        return includes_of(ns, self.namespaces)
 
     def include_closure(self, name: str) -> list[str]:
         """``name`` and everything it includes, depth-first, each once."""
@@ -218,6 +210,15 @@ def _type_definitions(specs: Iterable[Spec]) -> Iterable[Spec]:
             yield spec
         if isinstance(spec, Group):
             yield from _type_definitions((*spec.datasets, *spec.groups))
+
+
+def includes_of(ns: Namespace, present: Iterable[str]) -> tuple[str, ...]:
+    """The names of the namespaces ``ns`` includes, among those ``present``."""
+    names = [inc.namespace for inc in ns.includes]
+    # core before 2.2 used hdmf-common types without including the namespace
+    if ns.name == "core" and "hdmf-common" in present and "hdmf-common" not in names:
+        names.append("hdmf-common")
+    return tuple(dict.fromkeys(names))
 
 
 def newest_by_name(namespaces: Iterable[Namespace]) -> dict[str, Namespace]:

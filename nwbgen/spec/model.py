@@ -108,13 +108,19 @@ class Link:
 
 
 @dataclass(frozen=True)
-class Dataset:
+class _Node:
+    """What datasets and groups both have: a name or a type, and a quantity."""
+
     name: str | None
     doc: str
     def_type: str | None = None
     inc_type: str | None = None
     default_name: str | None = None
     quantity: Quantity = ONE
+
+
+@dataclass(frozen=True)
+class Dataset(_Node):
     dtype: Dtype = None
     shape: tuple[ShapeAlt, ...] | None = None
     dims: tuple[tuple[str, ...], ...] | None = None
@@ -129,13 +135,7 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class Group:
-    name: str | None
-    doc: str
-    def_type: str | None = None
-    inc_type: str | None = None
-    default_name: str | None = None
-    quantity: Quantity = ONE
+class Group(_Node):
     attributes: tuple[Attribute, ...] = ()
     datasets: tuple[Dataset, ...] = ()
     groups: tuple[Group, ...] = ()

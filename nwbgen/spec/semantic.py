@@ -2,7 +2,8 @@
 
 hdmf caches specs rewritten: default keys dropped or added (``quantity: 1``,
 ``required: true``), attributes with a default marked ``required: false``, a type's
-members copied into the members that include it, namespace ``doc``/``title`` gone.
+members copied into the members that include it, namespace ``doc``/``title`` gone,
+and (before hdmf 3) fixed values of 0 dropped.
 The raw sha256 of a cached spec therefore never equals its release YAML's, though
 both compile to the same models. :func:`semantic_sha256` hashes what the compiler
 reads instead: every type rolled down, typed members expanded with their type,
@@ -50,6 +51,11 @@ def _canonical(node: Any, catalog: NamespaceCatalog, ns: str, stack: tuple = ())
                 )
             else:
                 out[f.name] = _canonical(value, catalog, ns, stack)
+        if _is_zero(out.get("value")):
+            # hdmf before 3.x cached a fixed value of 0 as no value at all (it
+            # tested the value for truth): IZeroClampSeries' bias_current and
+            # kin in files pynwb 1.x-2.x wrote (core 2.2-2.5)
+            out["value"] = None
         return out
     if dataclasses.is_dataclass(node):
         return {
@@ -59,6 +65,12 @@ def _canonical(node: Any, catalog: NamespaceCatalog, ns: str, stack: tuple = ())
     if isinstance(node, (list, tuple)):
         return [_canonical(v, catalog, ns, stack) for v in node]
     return node
+
+
+def _is_zero(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
+    )
 
 
 def semantic_sha256(catalog: NamespaceCatalog, namespace: str) -> str:

@@ -44,8 +44,22 @@ def _decode(value: Any, where: str) -> Any:
             return yaml.safe_load(value)
         except yaml.YAMLError as exc:
             raise SourceError(
-                f"{where}: spec source is neither JSON nor YAML ({exc})"
+                f"{where}: spec source is neither JSON nor YAML ({yaml_reason(exc)})"
             ) from None
+    except RecursionError:
+        raise SourceError(f"{where}: spec source is nested too deeply") from None
+
+
+def yaml_reason(exc: yaml.YAMLError) -> str:
+    """A YAML parser's complaint on one line: ``expected ',' or '}', but got ':'
+    (line 1, column 11)``, without the quoted source and carets."""
+    problem = getattr(exc, "problem", None)
+    if not problem:
+        return " ".join(str(exc).split())
+    mark = getattr(exc, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+    context = getattr(exc, "context", None)
+    return f"{context + ': ' if context else ''}{problem}{where}"
 
 
 def read_specs_as_dicts(group: Any) -> SpecDicts:
@@ -54,9 +68,18 @@ def read_specs_as_dicts(group: Any) -> SpecDicts:
     Returns ``{namespace: {version: {source: document}}}``; the namespace document is
     under the source name ``"namespace"``.
     """
-    import h5py
+    from ..runtime.hdf5.files import reading
 
     filename = getattr(getattr(group, "file", None), "filename", "<file>")
+    with reading(filename, getattr(group, "name", None) or "/specifications"):
+        return _read_specs(group, filename)
+
+
+def _read_specs(group: Any, filename: str) -> SpecDicts:
+    import h5py
+
+    from ..runtime.hdf5.files import reading
+
     out: SpecDicts = {}
     for ns_name in sorted(group):
         ns_group = group[ns_name]
@@ -68,9 +91,12 @@ def read_specs_as_dicts(group: Any) -> SpecDicts:
                 continue
             sources: dict[str, Any] = {}
             for source in sorted(version_group):
-                obj = version_group[source]
-                if isinstance(obj, h5py.Dataset):
-                    sources[source] = _decode(obj[()], f"{filename}:{obj.name}")
+                path = f"{version_group.name}/{source}"
+                with reading(filename, path):
+                    obj = version_group[source]
+                    value = obj[()] if isinstance(obj, h5py.Dataset) else None
+                if value is not None:
+                    sources[source] = _decode(value, f"{filename}:{path}")
             out.setdefault(ns_name, {})[version] = sources
     return out
 
@@ -110,18 +136,9 @@ def _with_version(ns: Namespace, version: str) -> Namespace:
 
 def namespaces_from_h5(path: str | Path) -> list[Namespace]:
     """The namespaces cached in an NWB/HDF5 file, or an error naming the file."""
-    import h5py
+    from ..runtime.hdf5.files import opened
 
-    path = Path(path)
-    try:
-        h5f = h5py.File(path, "r")
-    except FileNotFoundError:
-        raise SourceError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise SourceError(
-            f"{path}: not an HDF5 file ({exc.args[0] if exc.args else exc})"
-        ) from None
-    with h5f:
+    with opened(path) as h5f:
         group = h5f.get("specifications")
         if group is None:
             raise SourceError(f"{path}: has no /specifications group")
@@ -142,9 +159,7 @@ def _load_yaml(path: Path) -> Any:
         except yaml.YAMLError as exc:
             repaired = _fold_broken_continuation(text, exc)
             if repaired is None:
-                raise SpecError(
-                    f"{path}: invalid YAML ({' '.join(str(exc).split())})"
-                ) from None
+                raise SpecError(f"{path}: invalid YAML ({yaml_reason(exc)})") from None
             line = getattr(getattr(exc, "problem_mark", None), "line", 0)
             warnings.warn(
                 f"{path}:{line}: folded a doc line that breaks the YAML into the line above",
@@ -245,7 +260,13 @@ def bundled_namespaces() -> list[Namespace]:
     root = resources.files("nwbgen.generated")
     manifest = bundled_manifest()
     out = []
+    seen = set()
     for entry in manifest.get("namespaces", []):
+        # one version built over several includes is one spec, listed once
+        key = (entry["name"], entry["version"], entry["sha256"])
+        if key in seen:
+            continue
+        seen.add(key)
         spec_file = root.joinpath(*entry["package"].split("/"), "_spec.json")
         raw = json.loads(spec_file.read_text(encoding="utf-8"))
         out.extend(

@@ -20,8 +20,7 @@ from nwbgen.generator.compile import compile_namespaces
 from nwbgen.generator.emit import write_package
 from nwbgen.spec.model import version_key
 from nwbgen.spec.sources import bundled_namespaces, load_sources, namespaces_from_yaml
-
-from ..conftest import SHARED, core_sources
+from tests.support.paths import SHARED, core_sources
 
 pytestmark = [pytest.mark.slow, pytest.mark.corpus]
 

@@ -9,8 +9,7 @@ import sys
 
 from nwbgen.generator.compile import compile_namespaces
 from nwbgen.spec.sources import load_sources
-
-from ..conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 SOURCES = [
     FIXTURES / "tiny" / "tiny.namespace.yaml",

@@ -15,8 +15,7 @@ import pytest
 
 from nwbgen.generator.compile import compile_namespaces
 from nwbgen.spec.sources import load_sources
-
-from ..conftest import FIXTURES, GOLDEN
+from tests.support.paths import FIXTURES, GOLDEN
 
 CASES = {
     "tiny": [FIXTURES / "tiny" / "tiny.namespace.yaml"],
@@ -67,8 +66,12 @@ def test_vendored_runtime_is_a_copy_of_nwbgen_runtime():
         for rel, data in files.items()
         if rel.startswith("_runtime/")
     }
-    assert sorted(vendored) == sorted(p.name for p in runtime_dir.glob("*.py"))
-    assert {"reader.py", "h5read.py", "lazy.py", "base.py"} <= set(vendored)
+    assert sorted(vendored) == sorted(
+        p.relative_to(runtime_dir).as_posix() for p in runtime_dir.rglob("*.py")
+    )
+    assert {"read.py", "hdf5/values.py", "hdf5/lazy.py", "models/base.py"} <= set(
+        vendored
+    )
     for name, data in vendored.items():
         text = data.decode()
         assert text.startswith("# Copied by nwbgen")

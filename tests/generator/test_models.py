@@ -11,8 +11,7 @@ import pytest
 from nwbgen.generator.compile import compile_namespaces
 from nwbgen.generator.emit import write_package
 from nwbgen.spec.sources import load_sources
-
-from ..conftest import FIXTURES, import_package
+from tests.support.paths import FIXTURES, import_package
 
 
 @pytest.fixture(scope="module")

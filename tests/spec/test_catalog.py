@@ -8,8 +8,7 @@ from nwbgen.errors import CompileError
 from nwbgen.spec.catalog import NamespaceCatalog, TypeRef
 from nwbgen.spec.parse import parse_namespace
 from nwbgen.spec.sources import namespaces_from_yaml
-
-from ..conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 
 def _ns(name, types, includes=(), version="1.0.0"):

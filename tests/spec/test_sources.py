@@ -17,8 +17,7 @@ from nwbgen.spec.sources import (
     namespaces_from_yaml,
     spec_sha256,
 )
-
-from ..conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 NAMESPACE = {
     "namespaces": [

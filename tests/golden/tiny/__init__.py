@@ -5,26 +5,47 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from types import ModuleType
 
-#: (namespace, version) -> subpackage holding its models
-PACKAGES: dict[tuple[str, str], str] = {
-    ("tiny", "1.2.0"): "tiny.v1_2_0",
+#: (namespace, version, the (namespace, version) pairs it was built on) -> its
+#: subpackage; one version built over different includes is several packages
+PACKAGES: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = {
+    ("tiny", "1.2.0", ()): "tiny.v1_2_0",
 }
 
 
-def load(namespace: str, version: str) -> ModuleType:
-    """The models of one namespace version, imported on first use."""
-    try:
-        package = PACKAGES[(namespace, version)]
-    except KeyError:
-        known = ", ".join(f"{n} {v}" for n, v in sorted(PACKAGES))
+def load(
+    namespace: str, version: str, over: Mapping[str, str] | None = None
+) -> ModuleType:
+    """The models of one namespace version, imported on first use.
+
+    Where that version was built over several includes, ``over`` names the one
+    wanted by the versions it was built on: ``{"hdmf-common": "1.10.0"}``.
+    """
+    found = [
+        (on, package)
+        for (name, ver, on), package in PACKAGES.items()
+        if name == namespace
+        and ver == version
+        and all(dict(on).get(n, v) == v for n, v in (over or {}).items())
+    ]
+    if not found:
+        known = ", ".join(sorted({f"{n} {v}" for n, v, _ in PACKAGES}))
+        raise LookupError(f"no models for {namespace} {version} here (have: {known})")
+    if len(found) > 1:
+        builds = "; ".join(
+            ", ".join(f"{n} {v}" for n, v in on) for on, _ in sorted(found)
+        )
         raise LookupError(
-            f"no models for {namespace} {version} here (have: {known})"
-        ) from None
-    return importlib.import_module(f"{__name__}.{package}")
+            f"{namespace} {version} is here built over each of: {builds}; "
+            "say which with over={namespace: version}"
+        )
+    return importlib.import_module(f"{__name__}.{found[0][1]}")
 
 
-def types(namespace: str, version: str) -> dict[str, type]:
+def types(
+    namespace: str, version: str, over: Mapping[str, str] | None = None
+) -> dict[str, type]:
     """neurodata_type -> model class for one namespace version."""
-    return dict(load(namespace, version).TYPES)
+    return dict(load(namespace, version, over).TYPES)

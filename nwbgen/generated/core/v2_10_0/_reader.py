@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nwbgen.runtime.reader import ReadContext, Reader
+from nwbgen.runtime import ReadContext, Reader
 
 from ...hdmf_common.v1_9_0.resources import HERD
 from ...hdmf_common.v1_9_0.table import (

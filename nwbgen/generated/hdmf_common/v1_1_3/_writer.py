@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nwbgen.runtime.writer import WriteContext, Writer
+from nwbgen.runtime import WriteContext, Writer
 
 from .sparse import CSRMatrix
 from .table import (

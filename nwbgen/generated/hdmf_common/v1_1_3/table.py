@@ -9,10 +9,13 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec, DatasetModel, GroupModel
-from nwbgen.runtime.tables import (
+from nwbgen.runtime import (
+    Array,
+    ArraySpec,
+    DatasetModel,
     DynamicTableMixin,
     DynamicTableRegionMixin,
+    GroupModel,
     VectorIndexMixin,
 )
 

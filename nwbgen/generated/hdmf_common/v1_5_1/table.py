@@ -9,9 +9,10 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec
-from nwbgen.runtime.tables import (
+from nwbgen.runtime import (
     AlignedDynamicTableMixin,
+    Array,
+    ArraySpec,
     DynamicTableMixin,
     DynamicTableRegionMixin,
     VectorIndexMixin,

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec, GroupModel
-from nwbgen.runtime.tables import (
+from nwbgen.runtime import (
     AlignedDynamicTableMixin,
+    Array,
+    ArraySpec,
     DynamicTableMixin,
     DynamicTableRegionMixin,
+    GroupModel,
     VectorIndexMixin,
 )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._runtime.reader import ReadContext, Reader
+from ..._runtime import ReadContext, Reader
 from .tiny_base import Container, Device, Holder, HolderSettings, Spans, Values
 from .tiny_series import Series, SeriesData, VoltageSeries, VoltageSeriesData
 

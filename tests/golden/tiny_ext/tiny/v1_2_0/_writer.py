@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._runtime.writer import WriteContext, Writer
+from ..._runtime import WriteContext, Writer
 from .tiny_base import Container, Device, Holder, HolderSettings, Spans, Values
 from .tiny_series import Series, SeriesData, VoltageSeries, VoltageSeriesData
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._runtime.reader import ReadContext, Reader
+from ..._runtime import ReadContext, Reader
 from ...tiny.v1_2_0.tiny_series import SeriesData
 from .tiny_ext_extensions import Device, LaserSeries, LaserSeriesCalibration
 

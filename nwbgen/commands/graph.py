@@ -1,0 +1,53 @@
+"""``nwbgen graph FILE``: the dependency graph of a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._errors import one_line_errors
+
+FORMATS = ("json", "dot", "graphml")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True
+)
+@click.option(
+    "--filter",
+    "filtered",
+    is_flag=True,
+    help="Drop /specifications and untyped leaves (filter_dependency_graph).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of standard output.",
+)
+@one_line_errors
+def graph(file: Path, fmt: str, filtered: bool, output: Path | None) -> None:
+    """The dependency graph of FILE: children, soft links and references."""
+    from ..io.toolkit import graph as g
+
+    dependency_graph = g.hdf_dependency_graph(file)
+    if filtered:
+        dependency_graph = g.filter_dependency_graph(dependency_graph)
+    writer = {
+        "json": g.graph_to_json,
+        "dot": g.graph_to_dot,
+        "graphml": g.graph_to_graphml,
+    }
+    text = writer[fmt](dependency_graph)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(
+            f"wrote {output} ({dependency_graph.number_of_nodes()} nodes, "
+            f"{dependency_graph.number_of_edges()} edges)",
+            err=True,
+        )

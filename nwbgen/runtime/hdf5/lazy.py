@@ -1,0 +1,296 @@
+"""Lazy HDF5 datasets: reading a file touches metadata only.
+
+A generated reader wraps every array dataset in a :class:`LazyArray`; data is read
+(and decoded, see :mod:`.values`) when it is sliced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import h5py  # type: ignore[import-untyped]
+import numpy as np
+from h5py import h5s, h5t
+
+# the selection code h5py itself reads with
+from h5py._hl import selections  # type: ignore[import-untyped]
+
+from ..errors import ClosedFileError
+from .files import damaged, is_hdf5_failure
+from .references import Dereferencer
+from .values import Resolve, decode_attribute, decode_values
+
+#: bytes per block when iterating a dataset without a ``rows`` count
+BLOCK_BYTES = 8 << 20
+
+
+class LazyArray:
+    """An HDF5 dataset read on demand: slicing reads only the selection, decoded.
+
+    Metadata (``shape``, ``dtype``, ``name``) is answered without reading data and
+    stays available after the file is closed, so that ``repr`` and error messages
+    keep working; data access after close raises :class:`ClosedFileError`. Equality
+    and hashing are by identity: comparing two arrays must never read them.
+
+    ``kind`` is the schema dtype (see :func:`decode_values`); ``resolve`` turns
+    references into Python objects (usually ``Resolver.deref`` bound to this
+    dataset). A dataset with a NULL dataspace has shape ``()`` and reads as ``None``.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_dataset",
+        "_dtype",
+        "_filename",
+        "_kind",
+        "_name",
+        "_resolve",
+        "_shape",
+    )
+
+    def __init__(
+        self,
+        dataset: h5py.Dataset,
+        kind: Any = None,
+        resolve: Resolve | None = None,
+        *,
+        name: str | None = None,
+        filename: str | None = None,
+    ) -> None:
+        self._dataset = dataset
+        self._kind = kind
+        self._resolve = resolve
+        # a reader that knows the path passes it: h5py's ``name`` asks HDF5 to
+        # search for one, which grows with the file
+        self._name: str = name or dataset.name or "<anonymous dataset>"
+        self._filename: str = filename or dataset.file.filename
+        self._shape: tuple[int, ...] = dataset.shape or ()
+        self._dtype: np.dtype = dataset.dtype
+
+    # metadata ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The dataset's HDF5 path."""
+        return self._name
+
+    @property
+    def filename(self) -> str:
+        return self._filename
+
+    @property
+    def kind(self) -> Any:
+        """The schema dtype the values are decoded for."""
+        return self._kind
+
+    @property
+    def closed(self) -> bool:
+        return not self._dataset.id.valid
+
+    @property
+    def dataset(self) -> h5py.Dataset:
+        """The open h5py dataset (for the writer: chunks, filters, attributes)."""
+        self._check_open()
+        return self._dataset
+
+    @property
+    def file(self) -> h5py.File:
+        return self.dataset.file
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        if self._dataset.id.valid:  # live: the file may be open for appending
+            self._shape = self._dataset.shape or ()
+        return self._shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The file's dtype (h5py's: text and references are ``object``)."""
+        return self._dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError(f"len() of a scalar dataset {self._name}")
+        return shape[0]
+
+    def __repr__(self) -> str:
+        closed = ", file closed" if self.closed else ""
+        return (
+            f"LazyArray({self._name!r}, shape={self.shape}, "
+            f"dtype={_dtype_label(self._dtype)}{closed})"
+        )
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # data --------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if not self._dataset.id.valid:
+            raise ClosedFileError(
+                f"{self._filename}:{self._name}: the file was closed; "
+                "reopen it to read this dataset"
+            )
+
+    def __getitem__(self, key: Any) -> Any:
+        self._check_open()
+        try:
+            values = self._dataset[key]
+            if self._resolve is not None and isinstance(values, np.ndarray):
+                self._resolve_object_refs(values, key)
+        except Exception as exc:
+            self._check_open()  # closed in the middle: say so, not h5py's message
+            if is_hdf5_failure(exc):  # a damaged chunk or heap
+                raise damaged(self._filename, self._name, exc) from None
+            raise
+        if isinstance(values, h5py.Empty):
+            return None
+        return decode_values(values, self._kind, self._resolve)
+
+    def load(self) -> Any:
+        """The whole dataset, decoded."""
+        return self[()]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if copy is False:
+            raise ValueError(f"{self._name}: reading from HDF5 always makes a copy")
+        return np.asarray(self.load(), dtype=dtype)
+
+    def iter_chunks(self, rows: int | None = None) -> Iterator[Any]:
+        """Decoded blocks of ``rows`` rows along axis 0 (the last may be shorter).
+
+        Without ``rows``, blocks are whole multiples of the dataset's chunk rows and
+        about :data:`BLOCK_BYTES` big, so each chunk is decompressed once and memory
+        stays bounded however large the dataset.
+        """
+        self._check_open()
+        if not self.shape:
+            raise TypeError(f"{self._name} is a scalar dataset: no rows to iterate")
+        if rows is None:
+            rows = self._default_rows()
+        if rows < 1:
+            raise ValueError(f"rows must be positive, got {rows}")
+        for start in range(0, self.shape[0], rows):
+            yield self[start : start + rows]
+
+    def _default_rows(self) -> int:
+        shape = self.shape
+        row_bytes = max(1, int(np.prod(shape[1:], dtype=np.int64)) * self._itemsize())
+        rows = max(1, BLOCK_BYTES // row_bytes)
+        chunks = self._dataset.chunks
+        if chunks:
+            rows = max(chunks[0], rows - rows % chunks[0])
+        return rows
+
+    def _itemsize(self) -> int:
+        # variable-length items cost more than their 16-byte handle once decoded
+        return max(self._dtype.itemsize, 64 if self._dtype.hasobject else 1)
+
+    def __iter__(self) -> Iterator[Any]:
+        for block in self.iter_chunks():
+            yield from block
+
+    # references --------------------------------------------------------
+
+    def _resolve_object_refs(self, values: np.ndarray, key: Any) -> None:
+        """Resolve the object references of ``values`` in place, once per object.
+
+        Many rows refer to few objects (a TimeSeriesReferenceVectorData column). The
+        selection is read a second time as raw 8-byte addresses so that each
+        distinct object is resolved once; when that is not possible (no object
+        references, or a reference type that does not read raw), decoding resolves
+        each reference on its own.
+        """
+        field = _object_ref_field(self._dtype)
+        if field is None or values.size < 2:
+            return
+        addresses = self._raw_addresses(key, field)
+        if addresses is None or addresses.shape != values.shape:
+            return
+        refs = (values[field] if field else values).reshape(-1)
+        resolved = np.empty(refs.shape, dtype=object)
+        seen: dict[int, Any] = {}
+        assert self._resolve is not None
+        for i, addr in enumerate(addresses.reshape(-1).tolist()):
+            ref = refs[i]
+            if not ref:
+                resolved[i] = None
+            elif addr in seen:
+                resolved[i] = seen[addr]
+            else:
+                resolved[i] = seen[addr] = self._resolve(ref)
+        if field:
+            values[field] = resolved.reshape(values.shape)
+        else:
+            values[...] = resolved.reshape(values.shape)
+
+    def _raw_addresses(self, key: Any, field: str) -> np.ndarray | None:
+        mtype = h5t.STD_REF_OBJ
+        if field:
+            mtype = h5t.create(h5t.COMPOUND, 8)
+            mtype.insert(field.encode("utf-8"), 0, h5t.STD_REF_OBJ)
+        try:
+            selection = selections.select(self.shape, key, self._dataset)
+            out = np.zeros(selection.array_shape, dtype=np.uint64)
+            if selection.nselect:
+                mspace = h5s.create_simple(selection.mshape)
+                self._dataset.id.read(mspace, selection.id, out, mtype=mtype)
+            return out
+        except (OSError, TypeError, ValueError):  # selection h5py cannot read raw
+            return None
+
+
+def _object_ref_field(dtype: np.dtype) -> str | None:
+    """``""`` for a dataset of object references, the field name for a compound with
+    one object reference field, else ``None``."""
+    if dtype.names is None:
+        return "" if h5py.check_dtype(ref=dtype) is h5py.Reference else None
+    fields = [n for n in dtype.names if h5py.check_dtype(ref=dtype[n])]
+    if len(fields) == 1 and h5py.check_dtype(ref=dtype[fields[0]]) is (h5py.Reference):
+        return fields[0]
+    return None
+
+
+def _dtype_label(dtype: np.dtype) -> str:
+    string = h5py.check_string_dtype(dtype)
+    if string is not None:
+        return "str" if string.length is None else f"bytes{string.length}"
+    ref = h5py.check_dtype(ref=dtype)
+    if ref is not None:
+        return "region_ref" if ref is h5py.RegionReference else "object_ref"
+    return str(dtype)
+
+
+def read_dataset(
+    dataset: h5py.Dataset,
+    kind: Any = None,
+    *,
+    scalar: bool | None = None,
+    resolver: Dereferencer | None = None,
+    name: str | None = None,
+    filename: str | None = None,
+) -> Any:
+    """A dataset's value: decoded now when the schema says scalar (and the stored
+    value has at most one element), else a :class:`LazyArray` that reads nothing."""
+    resolve = None
+    if resolver is not None:
+
+        def resolve(ref: Any) -> Any:
+            return resolver.deref(ref, dataset)
+
+    shape = dataset.shape
+    if scalar and (shape is None or int(np.prod(shape, dtype=np.int64)) <= 1):
+        if shape is None:
+            return None
+        return decode_attribute(dataset[()], kind, scalar=True, resolve=resolve)
+    return LazyArray(dataset, kind, resolve, name=name, filename=filename)

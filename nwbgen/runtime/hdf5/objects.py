@@ -1,0 +1,228 @@
+"""HDF5 objects by identity: keys, high-level handles, paths.
+
+An object is identified by (file number, header address): equal for every hard link
+to it, and found without searching the file. A path is asked of HDF5 only when one
+is needed; :class:`ObjectMap` gives every object's canonical path in one walk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import h5py  # type: ignore[import-untyped]
+from h5py import h5i, h5o, h5r
+
+from ..errors import DanglingReferenceError, HDF5PathError
+from .files import damaged, is_hdf5_failure
+
+
+def object_key(obj: Any) -> tuple[int, int]:
+    """(file number, object header address): equal for every path to one object.
+
+    HDF5 numbers each open file, so objects of two files (through external links)
+    never collide, and hard links to one object share its header address. One
+    ``H5Oget_info`` call (a few microseconds); no path search.
+    """
+    info = h5o.get_info(obj.id if isinstance(obj, h5py.HLObject) else obj)
+    return (info.fileno, info.addr)
+
+
+def high_level(oid: Any) -> Any:
+    """The h5py object (dataset, group or named datatype) of a low-level id."""
+    kind = h5i.get_type(oid)
+    if kind == h5i.DATASET:
+        return h5py.Dataset(oid)
+    if kind == h5i.GROUP:
+        return h5py.Group(oid)
+    return h5py.Datatype(oid)
+
+
+def location(obj: Any) -> str:
+    """``file:path`` of an object, for messages (h5py's ``name`` searches the file:
+    call it for errors, not on the way)."""
+    return f"{obj.file.filename}:{obj.name}"
+
+
+def address(obj: Any) -> int:
+    """The object's header address: equal for every path to one object."""
+    return h5o.get_info(obj.id).addr
+
+
+def get_object(h5f: h5py.File, path: str) -> Any:
+    """The object at ``path`` (links followed), or an error naming file and path."""
+    try:
+        obj = h5f.get(path)
+    except (KeyError, ValueError, OSError, RuntimeError):
+        obj = None
+    if obj is None:
+        raise HDF5PathError(f"{h5f.filename}: no object at {path}")
+    return obj
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What h5py's reused ``ObjInfo`` said about one object, kept."""
+
+    addr: int
+    type: int
+    num_attrs: int
+    rc: int
+    fileno: int
+
+    @classmethod
+    def of(cls, info: Any) -> ObjectInfo:
+        return cls(info.addr, info.type, info.num_attrs, info.rc, info.fileno)
+
+
+class ObjectMap:
+    """Every object of a file that hard links reach, by address and canonical path.
+
+    The canonical path of an object is the first path to it in name order, the path
+    ``visititems`` reports; the other hard links to it are aliases.
+    """
+
+    def __init__(self, h5f: h5py.File) -> None:
+        self.file = h5f
+        root = ObjectInfo.of(h5o.get_info(h5f.id))
+        self.fileno = root.fileno
+        self.path_of: dict[int, str] = {root.addr: "/"}
+        self.info: dict[str, ObjectInfo] = {"/": root}
+
+        def visit(name: bytes, info: Any) -> None:
+            if info.addr not in self.path_of:
+                path = "/" + name.decode("utf-8")
+                self.path_of[info.addr] = path
+                self.info[path] = ObjectInfo.of(info)
+
+        visit_objects(h5f, visit)
+
+    def __len__(self) -> int:
+        return len(self.info)
+
+    def path_at(self, key: tuple[int, int]) -> str | None:
+        """The canonical path of the object with :func:`object_key` ``key``;
+        ``None`` for one of another file or that no hard link reaches."""
+        return self.path_of.get(key[1]) if key[0] == self.fileno else None
+
+    def resolve(self, addr: int, holder: str, where: str) -> str:
+        """The canonical path at ``addr``, or a dangling-reference error."""
+        try:
+            return self.path_of[addr]
+        except KeyError:
+            raise DanglingReferenceError(
+                f"{self.file.filename}:{holder}: {where} refers to an object "
+                "that no path in the file reaches (dangling reference)"
+            ) from None
+
+
+def resolve_hardlink(obj: Any) -> str:
+    """The path of the original object behind ``obj`` (a hard link, soft link or path).
+
+    The original is the first path to the object in name order, the one
+    ``visititems`` reports; an object with a single hard link on a path of single
+    hard links is its own original and costs no walk.
+    """
+    h5f = obj.file
+    target = h5o.get_info(obj.id)
+    if obj.name and _single_hard_path(h5f, obj.name):
+        return obj.name
+    root = h5o.get_info(h5f.id)
+    if root.addr == target.addr:
+        return "/"
+
+    def visit(name: bytes, info: Any) -> str | None:
+        return "/" + name.decode("utf-8") if info.addr == target.addr else None
+
+    found = visit_objects(h5f, visit)
+    if found is None:
+        raise HDF5PathError(f"{h5f.filename}: {obj.name} is reached by no hard link")
+    return found
+
+
+def visit_objects(h5f: h5py.File, visit: Any, start: Any = None) -> Any:
+    """``h5o.visit(start, visit, info=True)`` (every object hard links reach, once):
+    when HDF5 fails on a damaged file, a :class:`~nwbgen.errors.DamagedFileError`
+    naming the first object that cannot be read."""
+    start = h5f.id if start is None else start
+    try:
+        return h5o.visit(start, visit, info=True)
+    except (OSError, RuntimeError) as exc:
+        if not is_hdf5_failure(exc):
+            raise
+        raise damaged(h5f.filename, find_damage(h5f) or "/", exc) from None
+
+
+def find_damage(h5f: h5py.File) -> str | None:
+    """The first path (in name order, groups before their members) whose object
+    HDF5 cannot open, list or describe; ``None`` if every object reads. A slow walk,
+    one call per link: for an error message after HDF5 failed."""
+    stack: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    try:
+        root = h5py.h5g.open(h5f.id, b"/")
+        seen.add(h5o.get_info(root).addr)
+        stack.append(("", root))
+    except (OSError, RuntimeError):
+        return "/"
+    while stack:
+        path, gid = stack.pop()
+        try:
+            names: list[bytes] = []
+            gid.links.iterate(names.append)
+        except (OSError, RuntimeError):
+            return path or "/"
+        groups = []
+        for bname in names:
+            child = f"{path}/{bname.decode('utf-8', 'surrogateescape')}"
+            try:
+                if gid.links.get_info(bname).type != h5py.h5l.TYPE_HARD:
+                    continue
+                oid = h5o.open(gid, bname)
+                info = h5o.get_info(oid)
+                for index in range(info.num_attrs):
+                    h5py.h5a.open(oid, index=index).get_type()
+            except (OSError, RuntimeError):
+                return child
+            if info.addr not in seen:
+                seen.add(info.addr)
+                if info.type == h5o.TYPE_GROUP:
+                    groups.append((child, oid))
+        stack.extend(reversed(groups))
+    return None
+
+
+def _single_hard_path(h5f: h5py.File, path: str) -> bool:
+    """True when every step of ``path`` is the only hard link to its object."""
+    parent = h5f.id
+    for part in path.strip("/").split("/"):
+        if not part:
+            continue
+        name = part.encode("utf-8")
+        if not parent.links.exists(name) or parent.links.get_info(name).type != 0:
+            return False
+        child = h5o.open(parent, name)
+        if h5o.get_info(child).rc != 1:
+            return False
+        parent = child
+    return True
+
+
+def open_member(group: h5py.Group, name: str) -> Any:
+    """The member ``name`` of ``group`` through its hard link, as an h5py object."""
+    return high_level(h5o.open(group.id, name.encode("utf-8")))
+
+
+def dereference(ref: Any, holder: Any) -> Any:
+    """The h5py object an object or region reference points to; ``None`` for a
+    null reference and for one whose target is gone (the caller says which it is:
+    ``not ref`` is null). ``holder`` is any object of the reference's file."""
+    if not ref:
+        return None
+    try:
+        oid = h5r.dereference(
+            ref, holder.id if isinstance(holder, h5py.HLObject) else holder
+        )
+    except (KeyError, ValueError, RuntimeError, OSError):
+        return None
+    return None if oid is None else high_level(oid)
