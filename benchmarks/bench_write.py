@@ -608,9 +608,8 @@ def child(kind: str, folder: str, size: int) -> dict:
     """One measurement in this (fresh) process; imports happen before any clock."""
     what, tool = kind.split(":")
     if tool == "nwbgen":
-        import nwbgen.io.entry.hdf5io  # noqa: F401
-
         import nwbgen.generated.core.v2_11_0  # noqa: F401
+        import nwbgen.io.entry.hdf5io  # noqa: F401
     else:
         import pynwb  # noqa: F401
     out: dict[str, Any] = {}

@@ -8,20 +8,21 @@ from pathlib import Path
 import click
 
 from ._errors import one_line_errors
+from ._params import SOURCE
 
 
 @click.command()
-@click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("src", type=SOURCE)
 @click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
 @one_line_errors
-def copy(src: Path, dst: Path, overwrite: bool) -> None:
+def copy(src: Path | str, dst: Path, overwrite: bool) -> None:
     """Read SRC and write it to DST through the generated reader and writer: a
     round trip that keeps every object, attribute, link and reference (data is
     copied chunk by chunk; also a way to repack a file)."""
     from ..io.entry.hdf5io import HDF5IO, SchemaWarning
 
-    if src.resolve() == dst.resolve():
+    if isinstance(src, Path) and src.resolve() == dst.resolve():
         raise click.ClickException(f"{dst}: the same file as the source")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SchemaWarning)

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from ._errors import one_line_errors
+from ._params import SOURCE
 
 FORMATS = ("json", "dot", "graphml")
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=SOURCE)
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True
 )
@@ -29,7 +30,7 @@ FORMATS = ("json", "dot", "graphml")
     help="Write here instead of standard output.",
 )
 @one_line_errors
-def graph(file: Path, fmt: str, filtered: bool, output: Path | None) -> None:
+def graph(file: Path | str, fmt: str, filtered: bool, output: Path | None) -> None:
     """The dependency graph of FILE: children, soft links and references."""
     from ..io.toolkit import graph as g
 

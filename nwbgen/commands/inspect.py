@@ -8,12 +8,13 @@ import click
 
 from ..errors import NWBGenError
 from ._errors import one_line_errors
+from ._params import SOURCE
 
 
 @click.command("inspect")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=SOURCE)
 @one_line_errors
-def inspect_cmd(file: Path) -> None:
+def inspect_cmd(file: Path | str) -> None:
     """List the namespaces cached in FILE, their spec hashes, and whether nwbgen bundles them."""
     from ..io.entry.bundled import (
         ABSENT,

@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from ._errors import one_line_errors
+from ._params import SOURCE
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=SOURCE)
 @click.argument("path")
 @one_line_errors
-def refs(file: Path, path: str) -> None:
+def refs(file: Path | str, path: str) -> None:
     """Who refers to PATH in FILE, and what PATH refers to."""
     from ..io.toolkit.references import find_references, get_references
     from ..runtime.hdf5.files import opened

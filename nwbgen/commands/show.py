@@ -8,17 +8,18 @@ from pathlib import Path
 import click
 
 from ._errors import one_line_errors
+from ._params import SOURCE
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=SOURCE)
 @click.argument("path", default="/")
 @click.option("--depth", type=int, default=None, help="Show this many levels only.")
 @click.option("--no-attrs", is_flag=True, help="Leave out scalar attributes.")
 @click.option("--strict", is_flag=True, help="Fail on schema violations.")
 @one_line_errors
 def show(
-    file: Path, path: str, depth: int | None, no_attrs: bool, strict: bool
+    file: Path | str, path: str, depth: int | None, no_attrs: bool, strict: bool
 ) -> None:
     """The typed tree of FILE (or of the object at PATH): type, name, shape, dtype
     and key attributes of every object. Reads metadata only."""

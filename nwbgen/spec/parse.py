@@ -41,6 +41,22 @@ _REFTYPES = {
 }
 
 
+def _members(node: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    """``node[key]``, a list of schema nodes (absent: none); anything else a
+    :class:`SpecError` saying so."""
+    value = node.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SpecError(f"{where}: {key!r} must be a list, not {type(value).__name__}")
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise SpecError(
+                f"{where}: {key!r} item {i} must be a mapping, not {type(item).__name__}"
+            )
+    return value
+
+
 def _pick(node: Mapping[str, Any], key: str) -> Any:
     """hdmf spells NWB's ``neurodata_type_*`` keys as ``data_type_*``."""
     if f"neurodata_type_{key}" in node:
@@ -147,6 +163,8 @@ def parse_dims(
         return None if shape is None else tuple(generic(alt) for alt in shape)
     if isinstance(value, str):
         value = [value]
+    if not isinstance(value, list):
+        raise SpecError(f"{where}: dims must be a list, got {value!r}")
     alternatives = (
         value if value and all(isinstance(v, list) for v in value) else [value]
     )
@@ -166,6 +184,8 @@ def _name_of(node: Mapping[str, Any], where: str) -> str:
 
 
 def parse_attribute(node: Mapping[str, Any], where: str) -> Attribute:
+    if not isinstance(node, Mapping):
+        raise SpecError(f"{where}: expected a mapping, got {type(node).__name__}")
     if "name" not in node:
         raise SpecError(f"{where}: attribute without a name")
     here = f"{where}/@{node['name']}"
@@ -183,6 +203,8 @@ def parse_attribute(node: Mapping[str, Any], where: str) -> Attribute:
 
 
 def parse_link(node: Mapping[str, Any], where: str) -> Link:
+    if not isinstance(node, Mapping):
+        raise SpecError(f"{where}: expected a mapping, got {type(node).__name__}")
     here = f"{where}/{node.get('name', '<link>')}"
     if "target_type" not in node:
         raise SpecError(f"{here}: link without target_type")
@@ -201,6 +223,13 @@ def _common(node: Mapping[str, Any], where: str) -> dict[str, Any]:
     def_type, inc_type = _pick(node, "def"), _pick(node, "inc")
     if name is None and def_type is None and inc_type is None:
         raise SpecError(f"{where}: a member needs a name or a type")
+    for key, type_name in (("def", def_type), ("inc", inc_type)):
+        if type_name is not None and not (
+            isinstance(type_name, str) and type_name.isidentifier()
+        ):
+            raise SpecError(
+                f"{where}: neurodata_type_{key} {type_name!r} is not a type name"
+            )
     return dict(
         name=None if name is None else str(name),
         doc=str(node.get("doc", "")),
@@ -223,7 +252,7 @@ def parse_dataset(node: Mapping[str, Any], where: str) -> Dataset:
         shape=shape,
         dims=parse_dims(node.get("dims"), shape, here),
         attributes=tuple(
-            parse_attribute(a, here) for a in node.get("attributes") or ()
+            parse_attribute(a, here) for a in _members(node, "attributes", here)
         ),
         value=node.get("value"),
         default_value=node.get("default_value"),
@@ -236,11 +265,13 @@ def parse_group(node: Mapping[str, Any], where: str) -> Group:
     return Group(
         **common,
         attributes=tuple(
-            parse_attribute(a, here) for a in node.get("attributes") or ()
+            parse_attribute(a, here) for a in _members(node, "attributes", here)
         ),
-        datasets=tuple(parse_dataset(d, here) for d in node.get("datasets") or ()),
-        groups=tuple(parse_group(g, here) for g in node.get("groups") or ()),
-        links=tuple(parse_link(lk, here) for lk in node.get("links") or ()),
+        datasets=tuple(
+            parse_dataset(d, here) for d in _members(node, "datasets", here)
+        ),
+        groups=tuple(parse_group(g, here) for g in _members(node, "groups", here)),
+        links=tuple(parse_link(lk, here) for lk in _members(node, "links", here)),
     )
 
 
@@ -250,9 +281,9 @@ def parse_schema_file(
     if not isinstance(content, Mapping):
         raise SpecError(f"{where}: schema source {source!r} is not a mapping")
     types: list[Group | Dataset] = []
-    for node in content.get("groups") or ():
+    for node in _members(content, "groups", where):
         types.append(parse_group(node, where))
-    for node in content.get("datasets") or ():
+    for node in _members(content, "datasets", where):
         types.append(parse_dataset(node, where))
     for spec in types:
         if spec.def_type is None:
@@ -291,9 +322,14 @@ def parse_namespace(
     version = str(entry.get("version") or "unversioned")
     includes: list[Include] = []
     schemas: list[SchemaFile] = []
-    for item in entry.get("schema") or ():
+    for item in _members(entry, "schema", where):
         if "namespace" in item:
             types = item.get("neurodata_types", item.get("data_types"))
+            if types is not None and not isinstance(types, list):
+                raise SpecError(
+                    f"{where}: the types included from {item['namespace']!r} must be "
+                    f"a list, not {type(types).__name__}"
+                )
             includes.append(
                 Include(
                     str(item["namespace"]),

@@ -34,7 +34,12 @@ def _decode(value: Any, where: str) -> Any:
     if hasattr(value, "item") and not isinstance(value, (bytes, str)):
         value = value.item()
     if isinstance(value, bytes):
-        value = value.decode("utf-8")
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"{where}: spec source is not UTF-8 text (byte {exc.start})"
+            ) from None
     if not isinstance(value, str):
         raise SourceError(f"{where}: spec source is {type(value).__name__}, not text")
     try:

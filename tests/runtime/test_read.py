@@ -566,3 +566,105 @@ def test_a_link_among_children_to_something_untyped_stays_a_link(context, reopen
     assert source.unknown.links == {"to_plain": SoftLinkInfo("/plain")}
     assert source.links == {"to_box": SoftLinkInfo("/holder/box")}
     assert ctx.violations == []
+
+
+# --- structural damage (issue 14) --------------------------------------------------
+
+
+def test_soft_links_in_a_cycle_are_a_violation_and_kept(context, reopen):
+    def build(h5f):
+        holder_group(h5f)["device"] = h5py.SoftLink("/loop")
+        h5f["loop"] = h5py.SoftLink("/holder/device")
+
+    h5f = reopen(build)
+    ctx = context()
+    holder = ctx.read(h5f["holder"])
+    assert holder.device is None
+    assert ctx.violations == [
+        Violation(
+            "/holder/device",
+            "soft link to /loop: a cycle of soft links "
+            "(/holder/device -> /loop -> /holder/device)",
+        )
+    ]
+    # kept as stored, so that writing the model back writes the link again
+    assert source_of(holder).unknown.links == {"device": SoftLinkInfo("/loop")}
+    strict = context(strict=True)
+    strict.read(h5f["holder"])
+    with pytest.raises(SchemaViolationError, match="a cycle of soft links"):
+        strict.check(h5f.filename)
+
+
+def _hdmf_context(**kwargs) -> ReadContext:
+    return ReadContext(*merge_registries([hdmf]), **kwargs)
+
+
+def _hdmf(obj, type_name: str):
+    obj.attrs["namespace"] = "hdmf-common"
+    obj.attrs["neurodata_type"] = type_name
+    obj.attrs["description"] = "a column"
+    return obj
+
+
+def test_an_index_past_the_end_of_its_target_is_a_violation(reopen):
+    def build(h5f):
+        data = _hdmf(h5f.create_dataset("data", data=[1.0, 2.0, 3.0]), "VectorData")
+        index = _hdmf(
+            h5f.create_dataset("data_index", data=np.array([1, 2, 5], "u1")),
+            "VectorIndex",
+        )
+        index.attrs["target"] = data.ref
+
+    h5f = reopen(build)
+    ctx = _hdmf_context()
+    index = ctx.read(h5f["data_index"])
+    assert list(index.value[()]) == [1, 2, 5]  # read as stored
+    assert ctx.violations == [
+        Violation(
+            "/data_index",
+            "index value 5 is past the end of its target /data (3 elements)",
+        )
+    ]
+    strict = _hdmf_context(strict=True)
+    strict.read(h5f["data_index"])
+    with pytest.raises(SchemaViolationError, match="past the end of its target"):
+        strict.check(h5f.filename)
+
+
+def test_a_region_row_out_of_range_is_a_violation(reopen):
+    def build(h5f):
+        table = h5f.create_group("table")
+        _hdmf(table, "DynamicTable").attrs["colnames"] = np.array([], dtype="S1")
+        _hdmf(table.create_dataset("id", data=[0, 1]), "ElementIdentifiers")
+        region = _hdmf(
+            h5f.create_dataset("region", data=np.array([0, 1, 7])),
+            "DynamicTableRegion",
+        )
+        region.attrs["table"] = table.ref
+
+    h5f = reopen(build)
+    ctx = _hdmf_context()
+    ctx.read(h5f["region"])
+    assert (
+        Violation("/region", "row 7 is out of range of its table /table (2 rows)")
+        in ctx.violations
+    )
+
+
+def test_a_damaged_member_names_its_path(reopen, context):
+    from h5py import h5o
+
+    from nwbgen.errors import DamagedFileError
+
+    h5f = reopen(lambda f: holder_group(f))
+    path, address = h5f.filename, h5o.get_info(h5f["holder/box"].id).addr
+    h5f.close()
+    data = bytearray(Path(path).read_bytes())
+    data[address : address + 16] = bytes(16)
+    Path(path).write_bytes(data)
+    with h5py.File(path, "r") as damaged:
+        with pytest.raises(DamagedFileError) as raised:
+            context().read(damaged["holder"])
+    assert str(raised.value).startswith(
+        f"{path}: damaged file: cannot read /holder/box ("
+    )

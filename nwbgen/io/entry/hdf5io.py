@@ -9,7 +9,7 @@ from typing import Any
 
 import h5py
 
-from ...errors import HDF5ReadError, HDF5WriteError, LinkCycleError
+from ...errors import HDF5ReadError, HDF5WriteError, LinkCycleError, NWBGenError
 from ...runtime.hdf5.attributes import has_type
 from ...runtime.hdf5.files import (
     close_external_files,
@@ -17,6 +17,7 @@ from ...runtime.hdf5.files import (
     is_hdf5_failure,
     open_file,
     reading,
+    source_name,
 )
 from ...runtime.hdf5.links import resolve_path
 from ...runtime.read import ReadContext, merge_registries
@@ -47,20 +48,25 @@ class HDF5IO:
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | Any,
         mode: str = "r",
         *,
         strict: bool = False,
         cache: str | Path | None = None,
         provider: ModelProvider | None = None,
         overwrite: bool = False,
+        timeout: float | None = None,
     ) -> None:
+        """``path``: a local path; for reading also an ``http(s)://``, ``s3://`` or
+        other fsspec URL (extra ``remote``; ``timeout`` seconds per request,
+        default ``$NWBGEN_REMOTE_TIMEOUT`` or 30), a binary file object, or an
+        open ``h5py.File`` (left open by :meth:`close`)."""
         if mode not in ("r", "w", "w-", "x"):
             raise ValueError(
                 f"HDF5IO mode {mode!r}: 'r' reads; 'w' writes a new file ('w-' and "
                 "'x' too; pass overwrite=True to replace an existing one)"
             )
-        self.path = os.fspath(path)
+        self.path = source_name(path)
         self.mode = mode
         self.strict = strict
         self.overwrite = overwrite
@@ -72,13 +78,18 @@ class HDF5IO:
                     f"{self.path} exists; pass overwrite=True to replace it"
                 )
             self._file = None
+            self._owned = True
             self.provider = provider
             return
-        self._file = open_file(self.path)
+        self._owned = not isinstance(path, h5py.Group)
+        self._file = open_file(path, timeout=timeout)
         try:
             # the provider reads /specifications (and the root's nwb_version)
             with reading(self.path, "/specifications"):
                 self.provider = provider or make_provider(self._file, cache=cache)
+        except NWBGenError as exc:
+            self._file.close()
+            raise _naming(exc, self.path) from None
         except BaseException:
             self._file.close()
             raise
@@ -94,7 +105,7 @@ class HDF5IO:
     def close(self) -> None:
         """Close the file (and files external links opened); lazy arrays read from
         it raise :class:`~nwbgen.errors.ClosedFileError` from now on."""
-        if self._file is not None and self._file.id.valid:
+        if self._file is not None and self._owned and self._file.id.valid:
             self._file.close()
         close_external_files()
 
@@ -179,7 +190,7 @@ class HDF5IO:
             chain = " -> ".join(getattr(exc, "chain", ()))
             ctx.violation(path, f"a cycle of soft links ({chain})")
             return None
-        except (OSError, RuntimeError) as exc:
+        except Exception as exc:
             if not is_hdf5_failure(exc):
                 raise
             raise damaged(self.path, path, exc) from None
@@ -194,6 +205,18 @@ class HDF5IO:
             self._ctx = ReadContext(self._types, self._readers, strict=self.strict)
             self._ctx.filename = self.file.filename
         return self._ctx
+
+
+def _naming(exc: NWBGenError, path: str) -> NWBGenError:
+    """``exc``, its message naming the file ``path`` (a schema error of the file's
+    specifications names the namespace and type only)."""
+    message = str(exc)
+    if path in message or os.path.basename(path) in message:
+        return exc
+    try:
+        return type(exc)(f"{path}: {message}")
+    except TypeError:  # an error class with arguments of its own
+        return exc
 
 
 def _had_specifications(nwbfile: Any) -> bool:

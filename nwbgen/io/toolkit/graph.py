@@ -18,8 +18,7 @@ import h5py
 import numpy as np
 from h5py import h5a, h5l, h5o
 
-from ...errors import DanglingReferenceError
-from ...errors import LinkCycleError
+from ...errors import DanglingReferenceError, LinkCycleError
 from ...runtime.hdf5.files import damaged, is_hdf5_failure, opened, reading
 from ...runtime.hdf5.links import resolve_path
 from ...runtime.hdf5.objects import (
@@ -62,7 +61,9 @@ def hdf_dependency_graph(h5f: Any) -> nx.DiGraph:
 
 
 def _add_object(f: h5py.File, graph: nx.DiGraph, objects: ObjectMap, path, info):
-    obj_id = f.id if path == "/" else h5o.open(f.id, path.encode("utf-8"))
+    obj_id = (
+        f.id if path == "/" else h5o.open(f.id, path.encode("utf-8", "surrogateescape"))
+    )
     graph.add_node(path, **_node_attributes(obj_id, info, objects))
     for site, sid in reference_sites(obj_id):
         for addr in unique_targets(read_addresses(site, sid)):
@@ -84,14 +85,14 @@ def _add_link_edges(f: h5py.File, objects: ObjectMap, graph: nx.DiGraph) -> None
     links: list[tuple[str, int]] = []
 
     def visit(name: bytes, info: Any) -> None:  # h5py reuses ``info``: copy it
-        link = name.decode("utf-8")
+        link = name.decode("utf-8", "surrogateescape")
         if info.type == h5l.TYPE_HARD:
             group_addr[link] = info.u
         links.append((link, info.type))
 
     try:
         f.id.links.visit(visit, info=True)
-    except (OSError, RuntimeError) as exc:
+    except Exception as exc:
         if not is_hdf5_failure(exc):
             raise
         raise damaged(f.filename, find_damage(f) or "/", exc) from None
@@ -104,7 +105,7 @@ def _add_link_edges(f: h5py.File, objects: ObjectMap, graph: nx.DiGraph) -> None
             target = _soft_target(f, objects, "/" + link)
             _add_edge(graph, parent, target, "link", name=name)
         elif kind == h5l.TYPE_EXTERNAL:
-            filename, path = f.id.links.get_val(link.encode("utf-8"))
+            filename, path = f.id.links.get_val(link.encode("utf-8", "surrogateescape"))
             node = (
                 f"{filename.decode('utf-8', 'replace')}::"
                 f"{path.decode('utf-8', 'replace')}"
@@ -141,7 +142,9 @@ def _node_attributes(obj_id: Any, info: Any, objects: ObjectMap) -> dict[str, An
     attrs: dict[str, Any] = {}
     for index in range(info.num_attrs):
         aid = h5a.open(obj_id, index=index)
-        attrs[aid.name.decode("utf-8")] = _attribute_value(aid, objects)
+        attrs[aid.name.decode("utf-8", "surrogateescape")] = _attribute_value(
+            aid, objects
+        )
     if info.type == h5o.TYPE_DATASET:
         attrs["h5_type"] = "dataset"
         attrs["h5_shape"] = list(obj_id.shape) if obj_id.shape is not None else None
@@ -156,7 +159,7 @@ def _attribute_value(aid: Any, objects: ObjectMap) -> Any:
         return None
     value = np.zeros(aid.shape, dtype=aid.dtype)
     aid.read(value)
-    name = aid.name.decode("utf-8")
+    name = aid.name.decode("utf-8", "surrogateescape")
 
     def ref_path(ref: Any) -> str | None:
         if not ref:

@@ -154,4 +154,4 @@ class ReferenceIndex:
 
 
 def _b(path: str) -> bytes:
-    return path.encode("utf-8")
+    return path.encode("utf-8", "surrogateescape")

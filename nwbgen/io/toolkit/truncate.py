@@ -162,7 +162,7 @@ class _Plan:
             if SKIP_PATTERN.search(path):
                 continue
             with reading(self.src.filename, path):
-                obj = self.src[path]
+                obj = _at(self.src, path)
                 if info.type == h5o.TYPE_DATASET:
                     self._scan_dataset(path, obj)
                 elif info.type == h5o.TYPE_GROUP:
@@ -171,16 +171,15 @@ class _Plan:
     def _scan_dataset(self, path: str, ds: h5py.Dataset) -> None:
         if ds.shape:
             self.length[path] = ds.shape[0]
-        target = self._deref(ds, "target", path)
-        if target is not None:
-            self.index_target[path] = target
-            problem = index_problem(ds)
-            if problem:
-                self.problems.append(f"{path}: {problem}")
-        table = self._deref(ds, "table", path)
-        if table is not None:
-            self.region_table[path] = table
-            problem = region_problem(ds)
+        for attribute, found, check in (
+            ("target", self.index_target, index_problem),  # a VectorIndex
+            ("table", self.region_table, region_problem),  # a DynamicTableRegion
+        ):
+            referred = self._deref(ds, attribute, path)
+            if referred is None:
+                continue
+            found[path] = referred
+            problem = check(ds)
             if problem:
                 self.problems.append(f"{path}: {problem}")
         names = ds.dtype.names or ()
@@ -205,7 +204,7 @@ class _Plan:
 
     def _row_datasets(self, table: str) -> list[str]:
         """``id``, the columns, the outermost index of each ragged column."""
-        group = self.src[table]
+        group = _at(self.src, table)
         names = {"id"} | {_text(c) for c in np.atleast_1d(group.attrs["colnames"])}
         members = {}
         for name in group:
@@ -237,7 +236,7 @@ class _Plan:
                 return {p: k for p, k in keep.items() if k < self.length[p]}
 
     def _table_length(self, table: str) -> int:
-        return self.length.get(self._member(self.src[table], "id") or "", 0)
+        return self.length.get(self._member(_at(self.src, table), "id") or "", 0)
 
     def _keep(self, rows: dict[str, int], series_n: dict[str, int]) -> dict[str, int]:
         keep: dict[str, int] = {}
@@ -264,7 +263,7 @@ class _Plan:
                 return
             k = keep[index]
             with reading(self.src.filename, index):
-                end = _integer(self.src[index][k - 1]) if k else 0
+                end = _integer(_at(self.src, index)[k - 1]) if k else 0
             keep[target] = max(
                 keep.get(target, 0), min(max(end, 0), self.length[target])
             )
@@ -272,7 +271,7 @@ class _Plan:
 
     def _kept(self, path: str, keep: dict[str, int]) -> Any:
         with reading(self.src.filename, path):
-            ds = self.src[path]
+            ds = _at(self.src, path)
             return ds[()] if not ds.shape else ds[: keep.get(path, ds.shape[0])]
 
     def _grow(self, keep, rows, series_n) -> bool:
@@ -308,7 +307,7 @@ class _Plan:
                 need(rows, table, most, self._table_length(table))
         for series, k in list(series_n.items()):
             for name in TIME_MEMBERS:  # data linked from elsewhere: its owner grows
-                member = self._member(self.src[series], name)
+                member = self._member(_at(self.src, series), name)
                 if member:
                     need(series_n, member.rpartition("/")[0] or "/", k, 1 << 62)
         return grown
@@ -318,6 +317,12 @@ class _Plan:
             return None
         target = dereference(ref, self.src)
         return None if target is None else self._canonical(target)
+
+
+def _at(h5f: h5py.File, path: str) -> Any:
+    """The object at a canonical path (one that may not be UTF-8: h5py takes it
+    as the bytes it was read from)."""
+    return h5f[path.encode("utf-8", "surrogateescape")]
 
 
 def _text(value: Any) -> str:
@@ -379,7 +384,7 @@ class _Copier:
                 filename, obj_path = src_gid.links.get_val(name)
                 dst_gid.links.create_external(name, self._external(filename), obj_path)
             elif info.type == h5l.TYPE_HARD and info.u in self.created:
-                existing = self.created[info.u].encode("utf-8")
+                existing = self.created[info.u].encode("utf-8", "surrogateescape")
                 dst_gid.links.create_hard(name, self.dst.id, existing)
             elif info.type == h5l.TYPE_HARD:
                 self.created[info.u] = child_path
@@ -448,7 +453,9 @@ class _Copier:
             if space.get_simple_extent_type() == h5s.NULL:
                 continue
             if reference_fields(aid.dtype):
-                where = f"{path or '/'} attribute {aid.name.decode('utf-8', 'replace')!r}"
+                where = (
+                    f"{path or '/'} attribute {aid.name.decode('utf-8', 'replace')!r}"
+                )
                 self.deferred.append((aid, new, aid.dtype, None, where))
             else:
                 value = np.zeros(aid.shape, dtype=aid.dtype)
@@ -509,7 +516,9 @@ class _Copier:
         if not ref:
             return h5py.RegionReference()
         target = dereference(ref, src_id)
-        path = None if target is None else self.created.get(h5o.get_info(target.id).addr)
+        path = (
+            None if target is None else self.created.get(h5o.get_info(target.id).addr)
+        )
         if path is None:
             return h5py.RegionReference()
         dataset = self.dst[path]

@@ -73,7 +73,7 @@ def has_type(obj: Any) -> bool:
 
 
 def is_typed(group: h5py.Group, name: str) -> bool:
-    bname = name.encode("utf-8")
+    bname = name.encode("utf-8", "surrogateescape")
     return bool(
         h5a.exists(group.id, b"neurodata_type", obj_name=bname)
         or h5a.exists(group.id, b"data_type", obj_name=bname)

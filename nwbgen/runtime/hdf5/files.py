@@ -11,15 +11,27 @@ from typing import Any
 
 import h5py  # type: ignore[import-untyped]
 
-from ..errors import DamagedFileError, LinkCycleError, SourceError
+from ..errors import DamagedFileError, LinkCycleError, NWBGenError, SourceError
 
 
-def open_file(source: Any) -> h5py.File:
-    """An open, read-only ``h5py.File`` for ``source``: a path, or an h5py file or
-    group (its file, as it is). A missing file or one that is not HDF5 is a
-    :class:`SourceError` naming it."""
+def open_file(source: Any, *, timeout: float | None = None) -> h5py.File:
+    """An open, read-only ``h5py.File`` for ``source``: a path, a URL (read by
+    byte ranges, see :mod:`.remote`; ``timeout`` seconds per request), a binary
+    file object, or an h5py file or group (its file, as it is). A missing file or
+    one that is not HDF5 is a :class:`SourceError` naming it."""
     if isinstance(source, h5py.Group):
         return source.file
+    from .remote import is_file_like, open_url, url_scheme
+
+    if url_scheme(source) is not None:
+        return open_url(source, timeout=timeout)
+    if is_file_like(source):
+        try:
+            return h5py.File(source, "r")
+        except (OSError, RuntimeError) as exc:
+            raise SourceError(
+                f"{source_name(source)}: not an HDF5 file ({_reason(exc)})"
+            ) from None
     path = os.fspath(source)
     if not os.path.exists(path):
         raise SourceError(f"{path}: no such file")
@@ -46,6 +58,16 @@ def _has_signature(path: str) -> bool:
             return fh.read(8) == b"\x89HDF\r\n\x1a\n"
     except OSError:
         return False
+
+
+def source_name(source: Any) -> str:
+    """How messages name a source: its path or URL, a file object's name."""
+    if isinstance(source, h5py.Group):
+        return str(source.file.filename)
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) else f"<{type(source).__name__}>"
 
 
 @contextlib.contextmanager
@@ -76,19 +98,25 @@ hdf5_reason = _reason
 
 
 def is_hdf5_failure(exc: BaseException) -> bool:
-    """An ``OSError`` or ``RuntimeError`` raised by HDF5 through h5py (the innermost
-    frame is h5py's): what a corrupted, truncated or cyclic file gives. Python's own
-    errors (a full disk, a missing cache directory, deep recursion) are not."""
-    if isinstance(exc, RecursionError) or not isinstance(exc, (OSError, RuntimeError)):
+    """An error the HDF5 library raised through h5py (its innermost frame is one of
+    h5py's compiled ``.pyx`` modules): what a corrupted, truncated or cyclic file
+    gives, as ``OSError``, ``RuntimeError``, ``KeyError`` or worse. Python's own
+    errors (a full disk, a missing cache directory, deep recursion) and a misuse
+    of h5py's Python API (nwbgen's bug) are not."""
+    if isinstance(exc, (RecursionError, MemoryError, NWBGenError)):
+        return False
+    if not isinstance(exc, Exception):
         return False
     tb, last = exc.__traceback__, ""
     while tb is not None:
         last, tb = tb.tb_frame.f_code.co_filename, tb.tb_next
     last = last.replace("\\", "/")
-    return last.startswith("h5py/") or "/h5py/" in last
+    return last.endswith(".pyx") and (last.startswith("h5py/") or "/h5py/" in last)
 
 
-def damaged(filename: str, path: str, exc: BaseException) -> DamagedFileError:
+def damaged(
+    filename: str, path: str, exc: BaseException
+) -> DamagedFileError | LinkCycleError:
     """The error for HDF5's failure ``exc`` to read ``path`` of ``filename``: a
     :class:`LinkCycleError` when soft links went round in circles, else a
     :class:`DamagedFileError`."""
@@ -100,17 +128,30 @@ def damaged(filename: str, path: str, exc: BaseException) -> DamagedFileError:
     return DamagedFileError(f"{filename}: damaged file: cannot read {path} ({reason})")
 
 
+#: the HDF5 paths being read now, innermost last: what a message about a read
+#: that never returns (HDF5 looping on a damaged file) names
+READING: list[str] = []
+
+
+def reading_now() -> str:
+    """The innermost HDF5 path being read (``""``: none)."""
+    return next((path for path in reversed(READING) if path), "")
+
+
 @contextlib.contextmanager
 def reading(filename: str, path: str) -> Iterator[None]:
     """HDF5's failures inside (see :func:`is_hdf5_failure`) raised as one
     :class:`DamagedFileError` naming ``filename`` and the HDF5 ``path`` being read.
     An inner ``reading`` names the innermost path; other errors pass unchanged."""
+    READING.append(path)
     try:
         yield
-    except (OSError, RuntimeError) as exc:
+    except Exception as exc:
         if not is_hdf5_failure(exc):
             raise
         raise damaged(filename, path, exc) from None
+    finally:
+        READING.pop()
 
 
 #: files opened for external links, by real path, kept open until closed together

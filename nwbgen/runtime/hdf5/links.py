@@ -38,7 +38,7 @@ def member_link(group: h5py.Group, name: str) -> SoftLinkInfo | ExternalLinkInfo
     Reads the link only, never its target, so it works on dangling links.
     Raises ``KeyError`` when ``group`` has no member ``name``.
     """
-    bname = name.encode("utf-8")
+    bname = name.encode("utf-8", "surrogateescape")
     links = group.id.links
     if not links.exists(bname):
         raise KeyError(f"{location(group)}: no member {name!r}")
@@ -46,10 +46,13 @@ def member_link(group: h5py.Group, name: str) -> SoftLinkInfo | ExternalLinkInfo
     if kind == h5l.TYPE_HARD:
         return None
     if kind == h5l.TYPE_SOFT:
-        return SoftLinkInfo(links.get_val(bname).decode("utf-8"))
+        return SoftLinkInfo(links.get_val(bname).decode("utf-8", "surrogateescape"))
     if kind == h5l.TYPE_EXTERNAL:
         filename, path = links.get_val(bname)
-        return ExternalLinkInfo(filename.decode("utf-8"), path.decode("utf-8"))
+        return ExternalLinkInfo(
+            filename.decode("utf-8", "surrogateescape"),
+            path.decode("utf-8", "surrogateescape"),
+        )
     raise ValueError(f"{location(group)}/{name}: user-defined link type {kind}")
 
 
@@ -58,7 +61,7 @@ def member_links(group: h5py.Group) -> dict[str, int]:
     out: dict[str, int] = {}
 
     def visit(name: bytes, info: Any) -> None:
-        out[name.decode("utf-8")] = info.type
+        out[name.decode("utf-8", "surrogateescape")] = info.type
 
     group.id.links.iterate(visit, info=True)
     return out
@@ -73,7 +76,12 @@ class Resolved:
     path: str
 
 
-def resolve_path(h5f: h5py.File, path: str, start: h5py.Group | None = None) -> Resolved:
+def resolve_path(
+    h5f: h5py.File,
+    path: str,
+    start: h5py.Group | None = None,
+    start_path: str | None = None,
+) -> Resolved:
     """Follow ``path`` (absolute, or relative to ``start``) one link at a time.
 
     What ``h5f.get(path)`` does, except that soft links that lead back to
@@ -86,11 +94,14 @@ def resolve_path(h5f: h5py.File, path: str, start: h5py.Group | None = None) -> 
     if path.startswith("/") or start is None or isinstance(start, h5py.File):
         current, where = root, ""
     else:
-        current, where = start.id, (start.name or "").rstrip("/")
+        # the caller who knows where ``start`` is says so: h5py's ``name``
+        # searches the file for a path
+        where = start_path if start_path is not None else (start.name or "")
+        current, where = start.id, where.rstrip("/")
     seen: list[str] = []
     while parts:
         name = parts.pop(0)
-        bname = name.encode("utf-8")
+        bname = name.encode("utf-8", "surrogateescape")
         if h5i.get_type(current) != h5i.GROUP or not current.links.exists(bname):
             return Resolved(None, f"{where}/{name}")
         kind = current.links.get_info(bname).type

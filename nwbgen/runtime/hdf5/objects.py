@@ -14,7 +14,7 @@ import h5py  # type: ignore[import-untyped]
 from h5py import h5i, h5o, h5r
 
 from ..errors import DanglingReferenceError, HDF5PathError
-from .files import damaged, is_hdf5_failure
+from .files import damaged, is_hdf5_failure, reading
 
 
 def object_key(obj: Any) -> tuple[int, int]:
@@ -84,14 +84,15 @@ class ObjectMap:
 
     def __init__(self, h5f: h5py.File) -> None:
         self.file = h5f
-        root = ObjectInfo.of(h5o.get_info(h5f.id))
+        with reading(h5f.filename, "/"):
+            root = ObjectInfo.of(h5o.get_info(h5f.id))
         self.fileno = root.fileno
         self.path_of: dict[int, str] = {root.addr: "/"}
         self.info: dict[str, ObjectInfo] = {"/": root}
 
         def visit(name: bytes, info: Any) -> None:
             if info.addr not in self.path_of:
-                path = "/" + name.decode("utf-8")
+                path = "/" + name.decode("utf-8", "surrogateescape")
                 self.path_of[info.addr] = path
                 self.info[path] = ObjectInfo.of(info)
 
@@ -132,7 +133,11 @@ def resolve_hardlink(obj: Any) -> str:
         return "/"
 
     def visit(name: bytes, info: Any) -> str | None:
-        return "/" + name.decode("utf-8") if info.addr == target.addr else None
+        return (
+            "/" + name.decode("utf-8", "surrogateescape")
+            if info.addr == target.addr
+            else None
+        )
 
     found = visit_objects(h5f, visit)
     if found is None:
@@ -147,7 +152,7 @@ def visit_objects(h5f: h5py.File, visit: Any, start: Any = None) -> Any:
     start = h5f.id if start is None else start
     try:
         return h5o.visit(start, visit, info=True)
-    except (OSError, RuntimeError) as exc:
+    except Exception as exc:
         if not is_hdf5_failure(exc):
             raise
         raise damaged(h5f.filename, find_damage(h5f) or "/", exc) from None
@@ -163,14 +168,14 @@ def find_damage(h5f: h5py.File) -> str | None:
         root = h5py.h5g.open(h5f.id, b"/")
         seen.add(h5o.get_info(root).addr)
         stack.append(("", root))
-    except (OSError, RuntimeError):
+    except Exception:  # noqa: BLE001 - any failure: reported, not raised
         return "/"
     while stack:
         path, gid = stack.pop()
         try:
             names: list[bytes] = []
             gid.links.iterate(names.append)
-        except (OSError, RuntimeError):
+        except Exception:  # noqa: BLE001 - any failure: reported, not raised
             return path or "/"
         groups = []
         for bname in names:
@@ -182,7 +187,7 @@ def find_damage(h5f: h5py.File) -> str | None:
                 info = h5o.get_info(oid)
                 for index in range(info.num_attrs):
                     h5py.h5a.open(oid, index=index).get_type()
-            except (OSError, RuntimeError):
+            except Exception:  # noqa: BLE001 - any failure: reported, not raised
                 return child
             if info.addr not in seen:
                 seen.add(info.addr)
@@ -198,7 +203,7 @@ def _single_hard_path(h5f: h5py.File, path: str) -> bool:
     for part in path.strip("/").split("/"):
         if not part:
             continue
-        name = part.encode("utf-8")
+        name = part.encode("utf-8", "surrogateescape")
         if not parent.links.exists(name) or parent.links.get_info(name).type != 0:
             return False
         child = h5o.open(parent, name)
@@ -210,7 +215,7 @@ def _single_hard_path(h5f: h5py.File, path: str) -> bool:
 
 def open_member(group: h5py.Group, name: str) -> Any:
     """The member ``name`` of ``group`` through its hard link, as an h5py object."""
-    return high_level(h5o.open(group.id, name.encode("utf-8")))
+    return high_level(h5o.open(group.id, name.encode("utf-8", "surrogateescape")))
 
 
 def dereference(ref: Any, holder: Any) -> Any:

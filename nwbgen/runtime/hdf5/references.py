@@ -73,7 +73,7 @@ def reference_sites(obj_id: Any) -> Iterator[tuple[ReferenceSite, Any]]:
     for index in range(h5o.get_info(obj_id).num_attrs):
         aid = h5a.open(obj_id, index=index)
         if aid.get_type().detect_class(h5t.REFERENCE):
-            name = aid.name.decode("utf-8")
+            name = aid.name.decode("utf-8", "surrogateescape")
             for field, kind in reference_fields(aid.dtype):
                 yield ReferenceSite(name, field, kind), aid
     if isinstance(obj_id, h5py.h5d.DatasetID) and obj_id.get_type().detect_class(

@@ -76,7 +76,9 @@ def region_problem(region: Any, limit: int | None = CHECK_ITEMS) -> str | None:
     ``None``."""
     table = _referenced(region, "table")
     rows = _rows(table)
-    if rows is None or (limit is not None and region.size > limit):
+    if rows is None or not isinstance(region, h5py.Dataset):
+        return None
+    if limit is not None and region.size > limit:
         return None
     values = _integers(region, None)
     if values is None:

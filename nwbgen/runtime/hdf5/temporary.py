@@ -8,7 +8,7 @@ longer runs; one of another host, or of an older nwbgen (no pid in its name),
 once nobody has written to it for :data:`STALE_AFTER` seconds. The temporary of
 a live process is never touched.
 
-Imports only the standard library.
+Imports only the standard library and h5py.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ import re
 import socket
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import h5py  # type: ignore[import-untyped]
 
 #: seconds without a write after which a temporary whose writer cannot be asked
 #: (another host, no pid in its name) is taken for abandoned
@@ -70,7 +75,9 @@ def stale_temporaries(target: str) -> list[str]:
     here = _host()
     out = []
     for name in sorted(names):
-        match = _SUFFIX.fullmatch(name[len(prefix) :]) if name.startswith(prefix) else None
+        match = (
+            _SUFFIX.fullmatch(name[len(prefix) :]) if name.startswith(prefix) else None
+        )
         if match is None:
             continue
         path = os.path.join(folder, name)
@@ -99,3 +106,54 @@ def remove_stale_temporaries(target: str) -> list[str]:
             continue
         removed.append(path)
     return removed
+
+
+@contextmanager
+def atomic_h5_file(
+    path: str | os.PathLike[str], overwrite: bool = False, **file_kwargs: Any
+) -> Iterator[h5py.File]:
+    """An HDF5 file written beside ``path`` and renamed onto it on success.
+
+    Refuses (``FileExistsError``) when ``path`` exists and ``overwrite`` is false.
+    On any error, or if the file cannot be closed, the temporary file is removed
+    and an existing ``path`` is left as it was. The temporaries that earlier
+    writes to ``path`` left when they were killed are removed first (see
+    :mod:`.temporary`). ``file_kwargs`` go to ``h5py.File`` (``libver``,
+    ``track_order``...).
+    """
+    target = os.path.abspath(os.fspath(path))
+    remove_stale_temporaries(target)
+    if not overwrite and os.path.lexists(target):
+        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+    temporary = temporary_path(target)
+    h5f = h5py.File(temporary, "w-", **file_kwargs)
+    try:
+        yield h5f
+        h5f.close()
+        _place(temporary, target, overwrite)
+    except BaseException:
+        if h5f.id.valid:
+            h5f.close()
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _place(temporary: str, target: str, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(temporary, target)
+        return
+    try:  # a hard link fails if the target appeared meanwhile: no clobbering
+        os.link(temporary, target)
+    except FileExistsError:
+        raise FileExistsError(
+            f"{target} exists; pass overwrite=True to replace it"
+        ) from None
+    except OSError:  # a file system without hard links
+        if os.path.lexists(target):
+            raise FileExistsError(
+                f"{target} exists; pass overwrite=True to replace it"
+            ) from None
+        os.replace(temporary, target)
+        return
+    os.unlink(temporary)

@@ -14,7 +14,6 @@ never generated code.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ from .encode import (
 )
 from .files import damaged, is_hdf5_failure
 from .lazy import LazyArray
-from .temporary import remove_stale_temporaries, temporary_path
+from .temporary import atomic_h5_file
 
 __all__ = [
     "DataIO",
@@ -297,12 +296,12 @@ def _reading_source(source: h5py.Dataset) -> Iterator[None]:
     error names its file and path, not the file being written)."""
     try:
         yield
-    except (OSError, RuntimeError) as exc:
+    except Exception as exc:
         if not is_hdf5_failure(exc):
             raise
         try:
             where = source.file.filename, source.name or "?"
-        except (OSError, RuntimeError, ValueError):
+        except Exception:  # noqa: BLE001 - any failure: reported, not raised
             where = "?", "?"
         raise damaged(*where, exc) from None
 
@@ -556,54 +555,3 @@ def smallest_uint(max_value: int) -> np.dtype:
 
 
 # --- files -------------------------------------------------------------------
-
-
-@contextmanager
-def atomic_h5_file(
-    path: str | os.PathLike[str], overwrite: bool = False, **file_kwargs: Any
-) -> Iterator[h5py.File]:
-    """An HDF5 file written beside ``path`` and renamed onto it on success.
-
-    Refuses (``FileExistsError``) when ``path`` exists and ``overwrite`` is false.
-    On any error, or if the file cannot be closed, the temporary file is removed
-    and an existing ``path`` is left as it was. The temporaries that earlier
-    writes to ``path`` left when they were killed are removed first (see
-    :mod:`.temporary`). ``file_kwargs`` go to ``h5py.File`` (``libver``,
-    ``track_order``...).
-    """
-    target = os.path.abspath(os.fspath(path))
-    remove_stale_temporaries(target)
-    if not overwrite and os.path.lexists(target):
-        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-    temporary = temporary_path(target)
-    h5f = h5py.File(temporary, "w-", **file_kwargs)
-    try:
-        yield h5f
-        h5f.close()
-        _place(temporary, target, overwrite)
-    except BaseException:
-        if h5f.id.valid:
-            h5f.close()
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def _place(temporary: str, target: str, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(temporary, target)
-        return
-    try:  # a hard link fails if the target appeared meanwhile: no clobbering
-        os.link(temporary, target)
-    except FileExistsError:
-        raise FileExistsError(
-            f"{target} exists; pass overwrite=True to replace it"
-        ) from None
-    except OSError:  # a file system without hard links
-        if os.path.lexists(target):
-            raise FileExistsError(
-                f"{target} exists; pass overwrite=True to replace it"
-            ) from None
-        os.replace(temporary, target)
-        return
-    os.unlink(temporary)

@@ -234,6 +234,53 @@ def test_bad_arguments(nwb_like, tmp_path):
         truncate_file(tmp_path / "text.nwb")
 
 
+def test_what_is_broken_is_copied_as_read_and_said(nwb_like, tmp_path):
+    with h5py.File(nwb_like, "a") as f:
+        f["units/spike_times_index"][-1] = 40  # 30 spike times
+        f["acquisition/es/electrodes"][1] = 9  # 8 electrodes
+        gone = f.create_group("gone")
+        f["units"].attrs["ghost"] = gone.ref
+        del f["gone"]
+        f["acquisition/loop_a"] = h5py.SoftLink("/acquisition/loop_b")
+        f["acquisition/loop_b"] = h5py.SoftLink("/acquisition/loop_a")
+    with pytest.warns(truncate_module.TruncateWarning) as caught:
+        out = truncate_file(nwb_like, tmp_path / "out.nwb", n=100)
+    problems = caught[0].message.problems
+    assert problems[:2] == [
+        "/acquisition/es/electrodes: row 9 is out of range of its table "
+        "/electrodes (8 rows)",
+        "/units/spike_times_index: index value 40 is past the end of its target "
+        "/units/spike_times (30 elements)",
+    ]
+    assert any(p.startswith("/acquisition/loop_a: soft link to") for p in problems)
+    assert "/units attribute 'ghost': 1 reference(s) to no object" in " ".join(problems)
+    with h5py.File(out, "r") as dst:
+        assert dst["units/spike_times_index"][-1] == 40  # as read
+        assert not dst["units"].attrs["ghost"]  # a null reference
+        assert (
+            dst["acquisition"].get("loop_a", getlink=True).path == "/acquisition/loop_b"
+        )
+    with pytest.raises(TruncateError, match="structural problem.*past the end"):
+        truncate_file(nwb_like, tmp_path / "strict.nwb", strict=True)
+    assert not (tmp_path / "strict.nwb").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_damaged_source_names_the_path(nwb_like, tmp_path):
+    from h5py import h5o
+
+    from nwbgen.errors import DamagedFileError
+
+    with h5py.File(nwb_like, "r") as f:
+        address = h5o.get_info(f["units/spike_times"].id).addr
+    data = bytearray(nwb_like.read_bytes())
+    data[address : address + 16] = bytes(16)
+    nwb_like.write_bytes(data)
+    with pytest.raises(DamagedFileError, match="cannot read /units/spike_times \\("):
+        truncate_file(nwb_like, tmp_path / "out.nwb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.nwb"]
+
+
 def test_pynwb_file_reads_back_equal(tmp_path):
     """A pynwb-written file with double-ragged units: pynwb reads the first rows back."""
     pynwb = pytest.importorskip("pynwb")

@@ -142,3 +142,40 @@ def test_close_external_files_closes_every_shared_file(tmp_path, no_shared_files
     assert not any(h5f.id.valid for h5f in shared)
     assert files._OPEN_FILES == {}
     close_external_files()  # nothing left: nothing to do
+
+
+def test_hdf5_failures_are_told_from_python_errors(tmp_path: Path):
+    from h5py import h5o
+
+    from nwbgen.errors import DamagedFileError, LinkCycleError
+
+    path = tmp_path / "broken.h5"
+    with h5py.File(path, "w") as h5f:
+        h5f["a"] = h5py.SoftLink("/b")
+        h5f["b"] = h5py.SoftLink("/a")
+        address = h5o.get_info(h5f.create_dataset("x", data=[1, 2]).id).addr
+    data = bytearray(path.read_bytes())
+    data[address : address + 16] = bytes(16)
+    path.write_bytes(data)
+    with h5py.File(path, "r") as h5f:
+        with pytest.raises(Exception) as raised:
+            h5f["a"]
+        assert files.is_hdf5_failure(raised.value)  # HDF5's "too many links"
+        assert isinstance(files.damaged(str(path), "/a", raised.value), LinkCycleError)
+        with pytest.raises(DamagedFileError) as damaged:
+            with files.reading(str(path), "/x"):
+                h5f["x"]
+        assert str(damaged.value).startswith(f"{path}: damaged file: cannot read /x (")
+    with pytest.raises(OSError, match="disk full"):  # Python's own: passed on
+        with files.reading(str(path), "/x"):
+            raise OSError("disk full")
+    assert files.READING == []
+
+
+def test_a_file_cut_short_is_damaged_not_foreign(tmp_path: Path):
+    path = tmp_path / "cut.h5"
+    with h5py.File(path, "w") as h5f:
+        h5f.create_dataset("x", data=list(range(10_000)))
+    path.write_bytes(path.read_bytes()[:4096])
+    with pytest.raises(SourceError, match=r"cut.h5: damaged file: cannot open it \("):
+        files.open_file(path)

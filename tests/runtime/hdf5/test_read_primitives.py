@@ -243,6 +243,34 @@ def test_member_link_kinds(h5):
         follow_link(h5, "ext")
 
 
+def test_resolve_path_follows_soft_links_one_at_a_time(h5):
+    from nwbgen.errors import LinkCycleError
+    from nwbgen.runtime.hdf5.links import resolve_path
+
+    h5.create_dataset("a/b/d", data=1)
+    h5["s"] = h5py.SoftLink("/a")
+    h5["a/rel"] = h5py.SoftLink("b/d")
+    h5["c1"] = h5py.SoftLink("/c2")
+    h5["c2"] = h5py.SoftLink("/c1")
+    previous = "/a/b/d"
+    for i in range(20):  # a chain longer than HDF5's own limit of 16
+        h5[f"hop{i}"] = h5py.SoftLink(previous)
+        previous = f"/hop{i}"
+    for path in ("/s/b/d", "/a/rel", previous):
+        found = resolve_path(h5, path)
+        assert found.path == "/a/b/d" and object_key(found.obj) == object_key(
+            h5["a/b/d"]
+        )
+    assert resolve_path(h5, "rel", h5["a"]).path == "/a/b/d"
+    assert resolve_path(h5, "/s/nothing").obj is None
+    with pytest.raises(LinkCycleError) as raised:
+        resolve_path(h5, "/c1/x")
+    assert raised.value.chain == ["/c1", "/c2", "/c1"]
+    assert str(raised.value).endswith(
+        ":/c1: soft links that lead back to themselves (/c1 -> /c2 -> /c1)"
+    )
+
+
 def test_external_link_value_resolves_lazily(tmp_path, monkeypatch):
     (tmp_path / "sub").mkdir()
     with h5py.File(tmp_path / "sub" / "data.h5", "w") as h5f:

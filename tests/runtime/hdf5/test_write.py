@@ -30,6 +30,7 @@ from nwbgen.runtime.hdf5.write import (
     write_attribute,
     write_dataset,
 )
+from tests.support.killed import killed_write
 from tests.support.paths import shared_file
 
 PST = timezone(timedelta(hours=-8))
@@ -564,6 +565,46 @@ def test_atomic_file_does_not_clobber_a_file_that_appeared(tmp_path: Path):
             h5f.attrs["x"] = 1
             target.write_bytes(b"someone else's")
     assert target.read_bytes() == b"someone else's" and _leftovers(tmp_path) == []
+
+
+def test_a_killed_writes_temporary_is_removed_by_the_next_write(tmp_path: Path):
+    target = tmp_path / "out.nwb"
+    stale = killed_write(target)  # SIGKILL: no chance to clean up
+    assert _leftovers(tmp_path) == [stale.name]
+    with atomic_h5_file(target) as h5f:
+        h5f.attrs["x"] = 1
+    assert target.is_file() and _leftovers(tmp_path) == []
+
+
+def test_a_live_writers_temporary_is_left_alone(tmp_path: Path):
+    target = tmp_path / "out.nwb"
+    with atomic_h5_file(target, overwrite=True) as first:
+        # a second write to the same target while the first is under way
+        with atomic_h5_file(target, overwrite=True) as second:
+            second.attrs["x"] = 2
+        assert Path(first.filename).is_file()
+        first.attrs["x"] = 1
+    with h5py.File(target, "r") as done:
+        assert done.attrs["x"] == 1
+    assert _leftovers(tmp_path) == []
+
+
+def test_temporaries_that_cannot_be_asked_are_removed_when_old(tmp_path: Path):
+    from nwbgen.runtime.hdf5 import temporary
+
+    target = tmp_path / "out.nwb"
+    legacy_old = tmp_path / f".out.nwb.{uuid.uuid4().hex}.tmp"  # no pid in its name
+    legacy_new = tmp_path / f".out.nwb.{uuid.uuid4().hex[:8]}.tmp"
+    other_host = tmp_path / ".out.nwb.1@00000000.abcdef012345.tmp"
+    not_ours = tmp_path / ".other.nwb.1@00000000.abcdef012345.tmp"
+    for path in (legacy_old, legacy_new, other_host, not_ours):
+        path.write_bytes(b"x")
+    old = os.stat(legacy_old).st_mtime - temporary.STALE_AFTER - 10
+    os.utime(legacy_old, (old, old))
+    os.utime(not_ours, (old, old))
+    removed = temporary.remove_stale_temporaries(str(target))
+    assert removed == [str(legacy_old)]
+    assert legacy_new.exists() and other_host.exists() and not_ours.exists()
 
 
 # --- what pynwb writes ------------------------------------------------------------

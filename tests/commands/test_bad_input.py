@@ -1,0 +1,270 @@
+"""Malformed inputs on the command line (issue 14): each ends in success, or in one
+line ``Error: ...`` naming the file, the HDF5 path or schema element and the
+reason; never "internal error", never a half-written output."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import h5py
+import pytest
+from click.testing import CliRunner
+from h5py import h5o
+
+from nwbgen.cli import main
+from tests.support.killed import killed_write
+from tests.support.paths import FIXTURES, REPO
+
+EXAMPLE = REPO / "examples" / "ecephys.nwb"
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NWBGEN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def error_line(result) -> str:
+    """The one line a failed command printed (and nothing else)."""
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: "), lines
+    assert "internal error" not in lines[0] and "Traceback" not in result.output
+    return lines[0]
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def example(tmp_path: Path, name: str = "in.nwb") -> Path:
+    path = tmp_path / name
+    shutil.copyfile(EXAMPLE, path)
+    return path
+
+
+# --- 1. a /specifications source that is neither JSON nor YAML -----------------------
+
+
+@pytest.fixture
+def bad_spec(tmp_path) -> Path:
+    path = example(tmp_path, "badspec.nwb")
+    with h5py.File(path, "a") as f:
+        version = f["specifications/core"][next(iter(f["specifications/core"]))]
+        del version["nwb.base"]
+        version.create_dataset("nwb.base", data="{ this: is: [ not yaml")
+    return path
+
+
+@pytest.mark.parametrize("command", ["show", "copy", "inspect", "compile"])
+def test_a_spec_source_neither_json_nor_yaml_is_one_line(bad_spec, tmp_path, command):
+    extra = {
+        "copy": [tmp_path / "out.nwb"],
+        "compile": ["-o", tmp_path / "out"],
+    }.get(command, [])
+    line = error_line(run(command, bad_spec, *extra))
+    assert f"{bad_spec}:/specifications/core/2.11.0/nwb.base: spec source is " in line
+    assert line.endswith(
+        "neither JSON nor YAML (while parsing a flow mapping: expected ',' or '}', "
+        "but got ':' (line 1, column 11))"
+    )
+    assert not (tmp_path / "out.nwb").exists() and not (tmp_path / "out").exists()
+
+
+# --- 2. a corrupted block -----------------------------------------------------------
+
+
+def zero_heap_signatures(path: Path) -> None:
+    """Every global heap collection loses its signature: vlen text cannot be read."""
+    data = bytearray(path.read_bytes())
+    for match in re.finditer(b"GCOL", bytes(data)):
+        data[match.start() : match.start() + 4] = bytes(4)
+    path.write_bytes(data)
+
+
+def zero_object_header(path: Path, target: str) -> None:
+    with h5py.File(path, "r") as f:
+        address = h5o.get_info(f[target].id).addr
+    data = bytearray(path.read_bytes())
+    data[address : address + 16] = bytes(16)
+    path.write_bytes(data)
+
+
+@pytest.mark.parametrize("command", ["show", "copy", "truncate"])
+def test_a_zeroed_object_header_names_its_path(tmp_path, command):
+    src = example(tmp_path)
+    zero_object_header(src, "/units/spike_times_index")
+    out = tmp_path / "out.nwb"
+    line = error_line(run(command, src, *([out] if command != "show" else [])))
+    assert line.startswith(
+        f"Error: {src}: damaged file: cannot read /units/spike_times_index ("
+    ), line
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", ["show", "copy", "truncate", "inspect"])
+def test_a_bad_heap_signature_is_a_damaged_file(tmp_path, command):
+    src = example(tmp_path)
+    zero_heap_signatures(src)
+    out = tmp_path / "out.nwb"
+    args = [out] if command in ("copy", "truncate") else []
+    line = error_line(run(command, src, *args))
+    assert re.fullmatch(
+        rf"Error: {re.escape(str(src))}: damaged file: cannot read /\S+ "
+        r"\(bad global heap collection signature\)",
+        line,
+    ), line
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_a_file_cut_short_is_a_damaged_file(tmp_path):
+    src = example(tmp_path)
+    src.write_bytes(src.read_bytes()[:50_000])
+    line = error_line(run("show", src))
+    assert line.startswith(f"Error: {src}: damaged file: cannot open it (")
+
+
+# --- 3. two soft links that point at each other --------------------------------------
+
+
+@pytest.fixture
+def cycle(tmp_path) -> Path:
+    path = example(tmp_path, "cycle.nwb")
+    with h5py.File(path, "a") as f:
+        f["acquisition/a"] = h5py.SoftLink("/acquisition/b")
+        f["acquisition/b"] = h5py.SoftLink("/acquisition/a")
+    return path
+
+
+def test_soft_links_in_a_cycle_are_read_and_copied_as_violations(cycle, tmp_path):
+    shown = run("show", cycle)
+    assert shown.exit_code == 0, shown.output
+    assert "2 schema violation(s)" in shown.stderr
+    strict = error_line(run("show", cycle, "--strict"))
+    assert (
+        "/acquisition/a: soft link to /acquisition/b: a cycle of soft links " in strict
+    )
+    assert "(/acquisition/a -> /acquisition/b -> /acquisition/a)" in strict
+    out = tmp_path / "out.nwb"
+    copied = run("copy", cycle, out)
+    assert copied.exit_code == 0, copied.output
+    assert "2 schema violation(s) kept as read" in copied.stderr
+    with h5py.File(out, "r") as f:
+        links = {n: f["acquisition"].get(n, getlink=True) for n in ("a", "b")}
+        assert {n: link.path for n, link in links.items()} == {
+            "a": "/acquisition/b",
+            "b": "/acquisition/a",
+        }
+    truncated = run("truncate", cycle, tmp_path / "small.nwb")
+    assert truncated.exit_code == 0 and "2 structural problem(s)" in truncated.stdout
+
+
+def test_reading_through_a_cycle_names_it(cycle):
+    line = error_line(run("show", cycle, "/acquisition/a/raw"))
+    assert "soft links that lead back to themselves" in line
+    assert "/acquisition/a -> /acquisition/b -> /acquisition/a" in line
+
+
+# --- 4. a VectorIndex past the end of its target --------------------------------------
+
+
+@pytest.fixture
+def index_past_end(tmp_path) -> Path:
+    path = example(tmp_path, "index.nwb")
+    with h5py.File(path, "a") as f:
+        f["units/spike_times_index"][-1] = 100
+    return path
+
+
+def test_an_index_past_its_target_is_said_and_kept(index_past_end, tmp_path):
+    message = (
+        "/units/spike_times_index: index value 100 is past the end of its target "
+        "/units/spike_times (18 elements)"
+    )
+    assert "1 schema violation(s)" in run("show", index_past_end).stderr
+    assert message in error_line(run("show", index_past_end, "--strict"))
+    out = tmp_path / "out.nwb"
+    copied = run("copy", index_past_end, out)
+    assert (
+        copied.exit_code == 0 and "1 schema violation(s) kept as read" in copied.stderr
+    )
+    with h5py.File(out, "r") as f:
+        assert f["units/spike_times_index"][-1] == 100
+    small = tmp_path / "small.nwb"
+    truncated = run("truncate", index_past_end, small)
+    assert truncated.exit_code == 0, truncated.output
+    assert "1 structural problem(s) kept as read" in truncated.stdout
+    strict = error_line(run("truncate", index_past_end, tmp_path / "s.nwb", "--strict"))
+    assert message in strict and not (tmp_path / "s.nwb").exists()
+
+
+# --- 5. an attribute of the wrong dtype, read leniently ----------------------------------
+
+
+def test_a_text_rate_is_copied_as_read(tmp_path):
+    src = example(tmp_path)
+    with h5py.File(src, "a") as f:
+        f["acquisition/raw/starting_time"].attrs["rate"] = "fast"
+    out = tmp_path / "out.nwb"
+    copied = run("copy", src, out)
+    assert copied.exit_code == 0, copied.output
+    assert "1 schema violation(s) kept as read" in copied.stderr
+    with h5py.File(out, "r") as f:
+        assert f["acquisition/raw/starting_time"].attrs["rate"] == "fast"
+        assert f["acquisition/raw/starting_time"][()] == 0.0
+
+
+# --- 6. a write killed outright -------------------------------------------------------
+
+
+def test_the_next_copy_removes_a_killed_writes_temporary(tmp_path):
+    out = tmp_path / "out.nwb"
+    stale = killed_write(out)
+    assert leftovers(tmp_path) == [stale.name]
+    assert run("copy", EXAMPLE, out).exit_code == 0
+    assert out.is_file() and leftovers(tmp_path) == []
+
+
+# --- one line, whatever the error ---------------------------------------------------------
+
+
+def test_warnings_are_one_line_each_and_left_out_of_a_failure(tmp_path):
+    bare = tmp_path / "bare.nwb"
+    with h5py.File(EXAMPLE, "r") as src, h5py.File(bare, "w") as dst:
+        for key, value in src.attrs.items():
+            if key != ".specloc":
+                dst.attrs[key] = value
+        for name in src:
+            if name != "specifications":
+                src.copy(src[name], dst, name=name)
+    shown = run("show", bare)
+    assert shown.exit_code == 0
+    warning = [
+        line for line in shown.stderr.splitlines() if line.startswith("Warning:")
+    ]
+    assert warning == [
+        f"Warning: {bare}: has no /specifications; using the bundled core 2.11.0"
+    ]
+    zero_object_header(bare, "/acquisition/raw")
+    error_line(run("show", bare))  # the warning is not among the lines
+
+
+def test_a_schema_error_names_the_file(tmp_path):
+    for source in (FIXTURES / "tiny").glob("*.yaml"):
+        shutil.copyfile(source, tmp_path / source.name)
+    base = tmp_path / "tiny.base.yaml"
+    base.write_text(
+        base.read_text().replace(
+            "data_type_inc: Container", "data_type_inc: Containr", 1
+        )
+    )
+    namespace = tmp_path / "tiny.namespace.yaml"
+    line = error_line(run("compile", namespace, "-o", tmp_path / "out"))
+    assert line.startswith(f"Error: {namespace}: namespace tiny 1.2.0: type ")
+    assert "'Containr'" in line and not (tmp_path / "out").exists()

@@ -1,0 +1,135 @@
+"""Remote sources: a URL is read by byte ranges from a loopback server of the
+test's own; every bad answer is one clear error naming the URL, within the
+timeout, never a hang."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nwbgen import HDF5IO
+from nwbgen.errors import SourceError
+from nwbgen.runtime.hdf5.remote import open_url, url_scheme
+from tests.support.paths import REPO
+from tests.support.range_server import RangeServer
+
+pytest.importorskip("fsspec")
+pytest.importorskip("aiohttp")
+
+EXAMPLE = REPO / "examples" / "ecephys.nwb"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Path:
+    shutil.copy(EXAMPLE, tmp_path / "ecephys.nwb")
+    return tmp_path
+
+
+def test_url_schemes():
+    assert url_scheme("https://dandiarchive.s3.amazonaws.com/x.nwb") == "https"
+    assert url_scheme("s3://bucket/x.nwb") == "s3"
+    assert url_scheme("file:///tmp/x.nwb") is None
+    assert url_scheme("/tmp/x.nwb") is None
+    assert url_scheme(Path("/tmp/x.nwb")) is None
+
+
+def test_a_url_reads_like_the_local_file(served: Path):
+    with RangeServer(served) as srv:
+        h5f = open_url(srv.url("ecephys.nwb"), timeout=5)
+        try:
+            remote: list[str] = []
+            h5f.visit(remote.append)
+            data = h5f["acquisition/raw/data"][:10]
+        finally:
+            h5f.close()
+        assert srv.requests > 0
+    import h5py
+
+    with h5py.File(EXAMPLE, "r") as local:
+        names: list[str] = []
+        local.visit(names.append)
+        assert remote == names
+        assert np.array_equal(data, local["acquisition/raw/data"][:10])
+
+
+@pytest.mark.parametrize(
+    ("server", "name", "reason"),
+    [
+        ({}, "missing.nwb", "cannot open (404 not found)"),
+        ({"ranges": False}, "ecephys.nwb", "does not answer byte-range requests"),
+        ({"fail": "reset"}, "ecephys.nwb", "cannot open (connection reset"),
+        ({"fail": "stall"}, "ecephys.nwb", "cannot open (timed out)"),
+        ({"fail": "stall", "fail_after": 3}, "ecephys.nwb", "cannot read (timed out)"),
+    ],
+    ids=["404", "no-ranges", "reset", "stall", "stall-mid-read"],
+)
+def test_bad_remote_input_is_one_clear_error(served, server, name, reason):
+    start = time.perf_counter()
+    with RangeServer(served, **server) as srv:
+        url = srv.url(name)
+        with pytest.raises(SourceError) as caught:
+            h5f = open_url(url, timeout=1)
+            try:
+                h5f.visit(lambda _: None)
+                h5f["acquisition/raw/data"][:]
+            finally:
+                h5f.close()
+    message = str(caught.value)
+    assert message.startswith(url) and reason in message, message
+    assert "\n" not in message
+    assert time.perf_counter() - start < 15  # bounded by the timeout, no hang
+
+
+def test_connection_refused():
+    with pytest.raises(
+        SourceError, match=r"127\.0\.0\.1:1/x\.nwb: cannot open \(connection refused\)"
+    ):
+        open_url("http://127.0.0.1:1/x.nwb", timeout=1)
+
+
+def test_hdf5io_reads_a_url_like_a_path(served: Path):
+    with HDF5IO(EXAMPLE) as local:
+        expected = local.read()
+        want = {
+            name: type(model).__name__
+            for name, model in expected.acquisition.children.items()
+        }
+        samples = np.asarray(expected.acquisition["raw"].data.value[:10])
+    with RangeServer(served) as srv, HDF5IO(srv.url("ecephys.nwb")) as remote:
+        nwbfile = remote.read()
+        got = {
+            name: type(model).__name__
+            for name, model in nwbfile.acquisition.children.items()
+        }
+        assert got == want
+        assert np.array_equal(nwbfile.acquisition["raw"].data.value[:10], samples)
+        assert nwbfile.identifier == expected.identifier
+
+
+def test_hdf5io_reads_a_file_object():
+    with open(EXAMPLE, "rb") as fh, HDF5IO(fh) as io:
+        assert io.read().identifier
+
+
+def test_commands_read_urls(served: Path):
+    from click.testing import CliRunner
+
+    from nwbgen.cli import main
+
+    runner = CliRunner()
+    with RangeServer(served) as srv:
+        url = srv.url("ecephys.nwb")
+        shown = runner.invoke(main, ["show", url, "--depth", "1"])
+        assert shown.exit_code == 0, shown.output
+        assert shown.output.startswith("root (NWBFile)")
+        inspected = runner.invoke(main, ["inspect", url])
+        assert inspected.exit_code == 0 and "core" in inspected.output
+        referred = runner.invoke(main, ["refs", url, "/acquisition/raw"])
+        assert referred.exit_code == 0, referred.output
+        missing = runner.invoke(main, ["show", srv.url("missing.nwb")])
+        assert missing.exit_code == 1
+        assert "missing.nwb: cannot open (404 not found)" in missing.output
