@@ -29,7 +29,15 @@ PACKAGE = Path(nwbgen.__file__).resolve().parent
 #: what the runtime (vendored into compiled packages) may import besides itself
 RUNTIME_THIRD_PARTY = {"numpy", "h5py", "pydantic", "pydantic_core"}
 #: optional extras the runtime may load inside the function that needs them
-RUNTIME_OPTIONAL = {"pandas", "dask", "distributed", "fsspec", "remfile", "s3fs"}
+RUNTIME_OPTIONAL = {
+    "pandas",
+    "dask",
+    "distributed",
+    "fsspec",
+    "aiohttp",
+    "remfile",
+    "s3fs",
+}
 
 
 @dataclass(frozen=True)

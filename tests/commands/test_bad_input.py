@@ -268,3 +268,29 @@ def test_a_schema_error_names_the_file(tmp_path):
     line = error_line(run("compile", namespace, "-o", tmp_path / "out"))
     assert line.startswith(f"Error: {namespace}: namespace tiny 1.2.0: type ")
     assert "'Containr'" in line and not (tmp_path / "out").exists()
+
+
+def test_hdf5io_says_the_same(tmp_path, cycle):
+    """The library under the commands: damage raises, structure is a violation."""
+    import warnings
+
+    from nwbgen import HDF5IO
+    from nwbgen.errors import DamagedFileError, SchemaViolationError
+
+    src = example(tmp_path, "header.nwb")
+    zero_object_header(src, "/units/spike_times_index")
+    with HDF5IO(src) as io, pytest.raises(DamagedFileError) as raised:
+        io.read()
+    assert str(raised.value).startswith(
+        f"{src}: damaged file: cannot read /units/spike_times_index ("
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with HDF5IO(cycle) as io:
+            io.read()
+            assert [v.path for v in io.violations] == [
+                "/acquisition/a",
+                "/acquisition/b",
+            ]
+    with HDF5IO(cycle, strict=True) as io, pytest.raises(SchemaViolationError):
+        io.read()

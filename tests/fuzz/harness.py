@@ -33,7 +33,7 @@ from tests.support.paths import REPO
 RUN_SECONDS = 30.0
 #: seconds without progress after which nwbgen's own stall guard stops a command
 #: (compiling core, the longest legitimate run, passes under a bound of 1 s)
-STALL_SECONDS = 1.5
+STALL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Report:
     outcomes: Counter = field(default_factory=Counter)  # "ok" / "error"
     findings: list[Finding] = field(default_factory=list)
     by_kind: Counter = field(default_factory=Counter)  # mutant kinds tried
+    stalls: Counter = field(default_factory=Counter)  # stalls by operator
 
     def summary(self) -> str:
         problems = Counter(f.problem for f in self.findings)
@@ -68,15 +69,17 @@ class Report:
 
 
 class Worker:
-    """``python -m tests.fuzz.worker``, restarted after a hang or a crash."""
+    """``python -m tests.fuzz.worker``, replaced after a hang or a crash by a
+    spare started in advance (a worker takes a second or two to import nwbgen)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
         self.proc: subprocess.Popen | None = None
-        self._stderr: list[str] = []
+        self.spare: subprocess.Popen | None = None
+        self._stderr: dict[int, list[str]] = {}
 
-    def _start(self) -> None:
-        self.proc = subprocess.Popen(
+    def _spawn(self) -> subprocess.Popen:
+        proc = subprocess.Popen(
             [sys.executable, "-m", "tests.fuzz.worker"],
             cwd=REPO,
             env=self.env,
@@ -86,16 +89,26 @@ class Worker:
             text=True,
             start_new_session=True,  # its watcher processes die with it
         )
-        self._stderr = []
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        lines: list[str] = []
+        self._stderr[proc.pid] = lines
+        threading.Thread(target=self._drain, args=(proc, lines), daemon=True).start()
+        return proc
+
+    def _start(self) -> None:
+        self.proc, self.spare = self.spare or self._spawn(), self._spawn()
         ready = self._reply(120.0)
         if not ready or not ready.get("ready"):
-            raise RuntimeError(f"fuzz worker did not start: {''.join(self._stderr)}")
+            raise RuntimeError(f"fuzz worker did not start: {''.join(self._lines())}")
 
-    def _drain(self, proc: subprocess.Popen) -> None:
+    def _lines(self) -> list[str]:
+        assert self.proc is not None
+        return self._stderr[self.proc.pid]
+
+    @staticmethod
+    def _drain(proc: subprocess.Popen, lines: list[str]) -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
-            self._stderr.append(line)
+            lines.append(line)
 
     def _reply(self, timeout: float) -> dict[str, Any] | None:
         assert self.proc is not None and self.proc.stdout is not None
@@ -112,31 +125,37 @@ class Worker:
         if self.proc is None or self.proc.poll() is not None:
             self._start()
         assert self.proc is not None and self.proc.stdin is not None
-        self._stderr.clear()
+        self._lines().clear()
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         reply = self._reply(timeout)
         if reply is None:
-            self.stop()
+            self._kill(self.proc)
+            self.proc = None
             return {"hang": True}
         if not reply:  # the worker ended: its stall guard, or a crash
             code = self.proc.wait()
             time.sleep(0.2)  # let the drain thread read the last lines
-            died = {"died": code, "stderr": "".join(self._stderr)}
+            died = {"died": code, "stderr": "".join(self._lines())}
+            del self._stderr[self.proc.pid]
             self.proc = None
             return died
         return reply
 
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
+    @staticmethod
+    def _kill(proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self.proc.wait()
-        self.proc = None
+        proc.wait()
+
+    def stop(self) -> None:
+        for proc in (self.proc, self.spare):
+            if proc is not None:
+                self._kill(proc)
+        self.proc = self.spare = None
 
 
 def job_for(mutant: Mutant, command: str, folder: Path) -> tuple[dict, Path | None]:
@@ -256,6 +275,7 @@ def fuzz(
                 report.outcomes["ok" if ok else "error"] += 1
                 if "died" in reply and not problems:
                     report.outcomes["stalled"] += 1  # ended by the stall guard
+                    report.stalls[mutant.operator] += 1
                 for problem in problems:
                     kind, _, detail = problem.partition(": ")
                     finding = Finding(mutant, command, kind, detail)

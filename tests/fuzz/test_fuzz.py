@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(
 
 SEED = int(os.environ.get("NWBGEN_FUZZ_SEED", "14"))
 FIRST = int(os.environ.get("NWBGEN_FUZZ_FIRST", "0"))
-FAST_MUTANTS = 24
+FAST_MUTANTS = 20
 LONG_MUTANTS = 1000
 
 

@@ -668,3 +668,14 @@ def test_a_damaged_member_names_its_path(reopen, context):
     assert str(raised.value).startswith(
         f"{path}: damaged file: cannot read /holder/box ("
     )
+
+
+def test_a_group_typed_as_a_dataset_type_is_a_violation(context, reopen):
+    h5f = reopen(
+        lambda f: typed(f.create_group("v0"), "Values").attrs.create("unit", "mV")
+    )
+    ctx = context()
+    ctx.read(h5f["v0"])
+    assert Violation("/v0", "is a group, where its type is a dataset: no values") in (
+        ctx.violations
+    )

@@ -63,7 +63,7 @@ def test_a_url_reads_like_the_local_file(served: Path):
         ({"ranges": False}, "ecephys.nwb", "does not answer byte-range requests"),
         ({"fail": "reset"}, "ecephys.nwb", "cannot open (connection reset"),
         ({"fail": "stall"}, "ecephys.nwb", "cannot open (timed out)"),
-        ({"fail": "stall", "fail_after": 3}, "ecephys.nwb", "cannot read (timed out)"),
+        ({"fail": "stall", "fail_after": 1}, "ecephys.nwb", "cannot read (timed out)"),
     ],
     ids=["404", "no-ranges", "reset", "stall", "stall-mid-read"],
 )
