@@ -377,6 +377,9 @@ class _Copier:
         for name in names:
             info = src_gid.links.get_info(name)
             child_path = f"{path}/{name.decode('utf-8', 'surrogateescape')}"
+            if dst_gid.links.exists(name):  # a damaged link table names it twice
+                self.problems.append(f"{child_path}: a second member of that name")
+                continue
             if info.type == h5l.TYPE_SOFT:
                 self._check_soft_link(child_path, src_gid.links.get_val(name))
                 dst_gid.links.create_soft(name, src_gid.links.get_val(name))
