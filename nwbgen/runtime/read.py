@@ -33,7 +33,7 @@ from .hdf5.files import READING, damaged, is_hdf5_failure
 from .hdf5.objects import ObjectMap, location, object_key
 from .hdf5.structure import CHECK_ITEMS, index_problem, region_problem
 from .models.tables import DynamicTableRegionMixin, VectorIndexMixin
-from .read_frame import ReadFrame, _filename_of, _name_of
+from .read_frame import ReadFrame, filename_of, name_of
 from .source import Source, Violation, source_of
 
 __all__ = [
@@ -136,8 +136,8 @@ class ReadContext:
         except Exception as exc:
             if not is_hdf5_failure(exc):
                 raise
-            where = path or _name_of(h5obj)
-            raise damaged(self.filename or _filename_of(h5obj), where, exc) from None
+            where = path or name_of(h5obj)
+            raise damaged(self.filename or filename_of(h5obj), where, exc) from None
         finally:
             READING.pop()
 

@@ -364,7 +364,7 @@ def _with_region(model: Any, ref: Any, from_obj: Any) -> Any:
     return model
 
 
-def _name_of(h5obj: Any) -> str:
+def name_of(h5obj: Any) -> str:
     """The object's path for a message (``?`` when HDF5 cannot say)."""
     try:
         return h5obj.name or "?"
@@ -372,7 +372,7 @@ def _name_of(h5obj: Any) -> str:
         return "?"
 
 
-def _filename_of(h5obj: Any) -> str:
+def filename_of(h5obj: Any) -> str:
     try:
         return h5obj.file.filename
     except Exception:  # noqa: BLE001 - any failure: reported, not raised
