@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,11 +29,10 @@ def open_file(source: Any, *, timeout: float | None = None) -> h5py.File:
         return open_url(source, timeout=timeout)
     if is_file_like(source):
         try:
-            return h5py.File(source, "r")
+            return close_at_exit(h5py.File(source, "r"))
         except (OSError, RuntimeError) as exc:
-            raise SourceError(
-                f"{source_name(source)}: not an HDF5 file ({_reason(exc)})"
-            ) from None
+            reason = _reason(exc)
+        raise SourceError(f"{source_name(source)}: not an HDF5 file ({reason})")
     path = os.fspath(source)
     if not os.path.exists(path):
         raise SourceError(f"{path}: no such file")
@@ -48,6 +49,26 @@ def open_file(source: Any, *, timeout: float | None = None) -> h5py.File:
                 f"{path}: damaged file: cannot open it ({reason})"
             ) from None
         raise SourceError(f"{path}: not an HDF5 file ({reason})") from None
+
+
+#: files nwbgen opened on Python file objects (URLs, file-likes), still open
+_ON_FILE_OBJECTS: weakref.WeakSet[h5py.File] = weakref.WeakSet()
+
+
+def close_at_exit(h5f: h5py.File) -> h5py.File:
+    """``h5f``, read through a Python file object, closed when the interpreter
+    exits if it is still open then. Left to HDF5's own exit handler, which runs
+    after Python has finalized, its driver calls into Python and crashes the
+    process (h5py 3.16, HDF5 2.0)."""
+    _ON_FILE_OBJECTS.add(h5f)
+    return h5f
+
+
+@atexit.register
+def _close_file_object_files() -> None:
+    for h5f in list(_ON_FILE_OBJECTS):
+        with contextlib.suppress(Exception):
+            h5f.close()
 
 
 def _has_signature(path: str) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 import h5py  # type: ignore[import-untyped]
 
 from ..errors import SourceError
+from .files import close_at_exit
 
 #: seconds a request may take before the read fails (``NWBGEN_REMOTE_TIMEOUT``)
 DEFAULT_TIMEOUT = 30.0
@@ -61,16 +62,21 @@ class RemoteFile:
     def __init__(self, url: str, raw: Any) -> None:
         self.url = url
         self._raw = raw
-        self.error: BaseException | None = None
+        #: why the last read failed, in words
+        self.error: str | None = None
 
     def read(self, size: int = -1) -> bytes:
         try:
             return self._raw.read(size)
         except Exception as exc:  # noqa: BLE001 - whatever the transport raised
-            # h5py hands the exception of a file object back to its caller once
-            # the HDF5 call returns: the caller sees one clear error
-            self.error = exc
-            raise SourceError(f"{self.url}: cannot read ({reason_of(exc)})") from None
+            # only the words are kept: the exception's traceback holds h5py's
+            # frames, and so the file access property list that holds this
+            # object, a cycle through C that the collector cannot see; left to
+            # HDF5's exit handler, it calls into a finalized Python and crashes
+            self.error = reason_of(exc)
+        # raised outside the handler, so that it carries no context either; h5py
+        # hands it back to its caller once the HDF5 call returns
+        raise SourceError(f"{self.url}: cannot read ({self.error})")
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(memoryview(buffer)))
@@ -190,14 +196,15 @@ def open_url(url: str, *, timeout: float | None = None) -> h5py.File:
         )
     handle = RemoteFile(url, raw)
     try:
-        return h5py.File(handle, "r")
+        h5f = h5py.File(handle, "r")
     except Exception as exc:  # noqa: BLE001
         handle.close()
-        if handle.error is not None:
-            raise SourceError(
-                f"{url}: cannot read ({reason_of(handle.error)})"
-            ) from None
-        raise SourceError(f"{url}: not an HDF5 file ({exc})") from None
+        reason = str(exc)
+    else:
+        return close_at_exit(h5f)
+    if handle.error is not None:
+        raise SourceError(f"{url}: cannot read ({handle.error})")
+    raise SourceError(f"{url}: not an HDF5 file ({reason})")
 
 
 def _ranges_work(raw: Any) -> bool:

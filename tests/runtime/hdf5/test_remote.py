@@ -133,3 +133,43 @@ def test_commands_read_urls(served: Path):
         missing = runner.invoke(main, ["show", srv.url("missing.nwb")])
         assert missing.exit_code == 1
         assert "missing.nwb: cannot open (404 not found)" in missing.output
+
+
+EXIT_SCRIPT = """
+import shutil, sys, tempfile, pathlib
+from nwbgen.errors import SourceError
+from nwbgen.runtime.hdf5.files import open_file
+from tests.support.range_server import RangeServer
+
+served = pathlib.Path(tempfile.mkdtemp())
+shutil.copy(sys.argv[1], served / "ecephys.nwb")
+with RangeServer(served, fail="stall", fail_after=1) as srv:
+    try:
+        open_file(srv.url("ecephys.nwb"), timeout=1)
+    except SourceError as exc:
+        failed = exc  # kept to the end, as pytest keeps what it caught
+with RangeServer(served) as srv:
+    left_open = open_file(srv.url("ecephys.nwb"), timeout=5)
+    left_open.visit(lambda _: None)
+file_object = open_file(open(sys.argv[1], "rb"))
+print("done")
+"""
+
+
+def test_the_process_exits_cleanly_after_failed_and_unclosed_remote_files():
+    """A read that failed half-way through HDF5's open, and files on file
+    objects left open, must not crash the interpreter on exit: HDF5's exit
+    handler would free their driver after Python finalized (a segfault that
+    failed CI once, after every test had passed)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, str(EXAMPLE)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.strip() == "done"
