@@ -111,6 +111,8 @@ class LinkMLBuilder:
         self.classes: dict[str, dict[str, ClassDefinition]] = {}
         # LinkML name -> class, every namespace
         self._all: dict[str, ClassDefinition] = {}
+        #: typed class -> (the namespace using it, the fixed names it is used under)
+        self._fixed_uses: dict[str, tuple[str, set[str]]] = {}
         # nested class -> its full (merged) spec
         self._member_specs: dict[str, Spec] = {}
         # LinkML names are unique across the catalog; a Python name two namespaces
@@ -153,11 +155,43 @@ class LinkMLBuilder:
             ns_name: self._schema(ns_name) for ns_name in self.catalog.namespace_order()
         }
 
+    def _name_fixed_uses(self, ns_name: str) -> None:
+        """A typed class its own namespace places under one fixed name only
+        (``Subject`` at ``/general/subject``) is named so by default, as pynwb
+        names it: ``Subject(subject_id=...)`` needs no ``name=``."""
+        for linkml_name, (used_in, names) in self._fixed_uses.items():
+            cls = self.classes[ns_name].get(linkml_name)
+            if (
+                cls is None
+                or used_in != ns_name
+                or len(names) != 1
+                or not self._name_required(cls)
+            ):
+                continue
+            slot = self._name_slot(
+                Group(doc="", name=None, default_name=next(iter(names)))
+            )
+            # in place: linkml turns a dict assigned to ``attributes`` into a JsonObj
+            others = dict(cls.attributes)
+            cls.attributes.clear()
+            cls.attributes.update({"name": slot, **others})
+
+    def _name_required(self, cls: ClassDefinition) -> bool:
+        """Whether ``cls``'s own or inherited name has no default."""
+        current: ClassDefinition | None = cls
+        while current is not None:
+            slot = current.attributes.get("name")
+            if slot is not None:
+                return bool(slot.required)
+            current = self._all.get(str(current.is_a)) if current.is_a else None
+        return True
+
     def _schema(self, ns_name: str) -> SchemaDefinition:
         ns = self.catalog.namespaces[ns_name]
         self.classes[ns_name] = {}
         for typedef in self.catalog.class_order(ns_name):
             self._type_class(typedef)
+        self._name_fixed_uses(ns_name)
         imports = ["linkml:types", DTYPES_SCHEMA] + [
             schema_name(inc, self.catalog.namespaces[inc].version)
             for inc in self.catalog.includes[ns_name]
@@ -466,6 +500,10 @@ class LinkMLBuilder:
             slot_range = linkml_name
         elif typed is not None:
             slot_range = self.class_name(typed)
+            if full.def_type is None:
+                uses = self._fixed_uses.setdefault(slot_range, (ns_name, set()))
+                if uses[0] == ns_name:
+                    uses[1].add(full.name)
         else:
             assert isinstance(full, Dataset)
             slot_range = self._range_of(full.dtype, ns_name, here)

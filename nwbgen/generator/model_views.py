@@ -34,7 +34,10 @@ TABLE_NAMESPACES = frozenset({"hdmf-common", "core"})
 
 
 def table_mixin(cls: ClassDefinition) -> str | None:
-    """The runtime mixin of a generated hdmf table class, if it is one."""
+    """The runtime mixin of a generated class: hdmf's table types, and core's
+    NWBFile (pynwb's builders, ``nwbgen.runtime.models.file``)."""
+    if ann(cls, "namespace") == "core" and ann(cls, "neurodata_type") == "NWBFile":
+        return "NWBFileMixin"
     if ann(cls, "namespace") not in TABLE_NAMESPACES:
         return None
     return TABLE_MIXINS.get(ann(cls, "neurodata_type") or "")
@@ -201,6 +204,10 @@ class ModelViewBuilder:
             mixin = table_mixin(cls)
             if mixin is not None:
                 other.add(ImportView(self.index.runtime_import, mixin))
+                if "colnames" in cls.attributes and mixin.startswith(
+                    ("DynamicTable", "AlignedDynamicTable")
+                ):
+                    other.add(ImportView(self.index.runtime_import, "no_columns"))
             for slot in cls.attributes.values():
                 _, refs, needs = slot_hint(self.index, slot)
                 soft.update(self.index.info[r] for r in refs)
@@ -343,7 +350,7 @@ class ModelViewBuilder:
             )
         inherited = self._field_hints(cls.is_a) if cls.is_a else {}
         fields = tuple(
-            self._field(slot, aliases, inherited.get(str(slot.name)))
+            self._field(slot, aliases, inherited.get(str(slot.name)), owner=cls)
             for slot in cls.attributes.values()
         )
         return ClassView(
@@ -380,6 +387,7 @@ class ModelViewBuilder:
         slot: SlotDefinition,
         aliases: dict[str, str],
         inherited: str | None = None,
+        owner: ClassDefinition | None = None,
     ) -> FieldView:
         hint, _, _ = slot_hint(self.index, slot, aliases)
         comment = ""
@@ -388,7 +396,11 @@ class ModelViewBuilder:
         ):
             comment = "# type: ignore[assignment]"
         role = role_of(slot, self.index)
-        default = self._default(slot)
+        default = (
+            self._default(slot)
+            or self._table_default(owner, slot, aliases)
+            or self._empty_group(slot, aliases)
+        )
         if default is None:
             if slot.required:
                 default = "..."
@@ -408,6 +420,63 @@ class ModelViewBuilder:
             role=role,
             comment=comment,
         )
+
+    def _table_default(
+        self,
+        owner: ClassDefinition | None,
+        slot: SlotDefinition,
+        aliases: dict[str, str],
+    ) -> str | None:
+        """A table starts with no columns and no rows: ``add_column`` and
+        ``add_row`` keep ``colnames`` and ``id`` right from there."""
+        if owner is None or table_mixin(owner) not in (
+            "DynamicTableMixin",
+            "AlignedDynamicTableMixin",
+        ):
+            return None
+        if slot.name == "colnames":
+            return "default_factory=no_columns"
+        if slot.name == "id" and str(slot.range or "") in aliases:
+            return f'default_factory=lambda: {aliases[str(slot.range)]}(name="id", value=[])'
+        return None
+
+    def _empty_group(self, slot: SlotDefinition, aliases: dict[str, str]) -> str | None:
+        """The ``default_factory`` of a required member that is an untyped group
+        needing no arguments (``NWBFile.acquisition``): pynwb creates those, so
+        a user need not. A reader leaves the member absent when the file lacks it
+        (``read._construct_into``), so a read model still writes what it had."""
+        range_name = str(slot.range or "")
+        if (
+            not slot.required
+            or range_name not in aliases
+            or role_of(slot, self.index) != Role.MEMBER
+            or not self._constructible(range_name)
+        ):
+            return None
+        return f"default_factory=lambda: {aliases[range_name]}()"
+
+    def _constructible(
+        self, linkml_name: str, seen: frozenset[str] = frozenset()
+    ) -> bool:
+        """An untyped group class whose every member has a default or is itself
+        such a group."""
+        cls = self.index.classes.get(linkml_name)
+        if (
+            cls is None
+            or linkml_name in seen
+            or ann(cls, "h5_kind") == "dataset"
+            or self.index.nwb_type_of(cls) is not None
+        ):
+            return False
+        for slot in self.index.slots(cls):
+            if not slot.required or self._default(slot) is not None:
+                continue
+            role = role_of(slot, self.index)
+            if role != Role.MEMBER or not self._constructible(
+                str(slot.range or ""), seen | {linkml_name}
+            ):
+                return False
+        return True
 
     def _default(self, slot: SlotDefinition) -> str | None:
         if slot.ifabsent:

@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from .models.arrays import Array, ArraySpec
 from .models.base import DatasetModel, GroupModel, NWBModel
+from .models.file import NWBFileMixin
 from .models.tables import (
     AlignedDynamicTableMixin,
     DynamicTableMixin,
     DynamicTableRegionMixin,
     VectorIndexMixin,
+    no_columns,
 )
 
 if TYPE_CHECKING:
@@ -61,10 +63,12 @@ __all__ = [
     "DynamicTableMixin",
     "DynamicTableRegionMixin",
     "GroupModel",
+    "NWBFileMixin",
     "NWBModel",
     "ReadContext",
     "Reader",
     "VectorIndexMixin",
     "WriteContext",
     "Writer",
+    "no_columns",
 ]

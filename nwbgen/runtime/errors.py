@@ -87,11 +87,19 @@ class HDF5WriteError(NWBGenError):
     HDF5 path and the member)."""
 
 
+class BuildError(NWBGenError, ValueError):
+    """A model built wrongly through a builder (``add_row``, ``add_column``,
+    ``add``, ``create_device``...): the message names the table or group, the
+    column or member, the row, and the reason. Raised at the call, before
+    anything changed."""
+
+
 class TruncateError(NWBGenError):
     """A file that cannot be truncated as asked (bad target, bad row count)."""
 
 
 __all__ = [
+    "BuildError",
     "ClosedFileError",
     "CompileError",
     "DamagedFileError",

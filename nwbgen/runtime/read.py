@@ -32,7 +32,8 @@ from .hdf5.attributes import (
 from .hdf5.files import READING, damaged, is_hdf5_failure
 from .hdf5.objects import ObjectMap, location, object_key
 from .hdf5.structure import CHECK_ITEMS, index_problem, region_problem
-from .models.tables import DynamicTableRegionMixin, VectorIndexMixin
+from .models.base import NWBModel
+from .models.tables import DynamicTableRegionMixin, VectorIndexMixin, no_columns
 from .read_frame import ReadFrame, filename_of, name_of
 from .source import Source, Violation, source_of
 
@@ -255,6 +256,11 @@ class ReadContext:
         if self.validate:
             try:
                 cls.__init__(model, **values)
+                for name in _empty_groups(cls).difference(values):
+                    # required, though a builder would make it: absent as read
+                    model.__dict__[name] = None
+                    self.violation(frame.path, f"{name}: Field required")
+                    frame.source.as_read.add(name)
             except ValidationError as exc:
                 for error in exc.errors(include_url=False):
                     loc = ".".join(str(p) for p in error["loc"])
@@ -280,15 +286,49 @@ class ReadContext:
             self.violation(frame.path, problem)
 
 
+_EMPTY_GROUPS: dict[type, frozenset[str]] = {}
+_ABSENT_AS_NONE: dict[type, frozenset[str]] = {}
+
+
+def _empty_groups(cls: type) -> frozenset[str]:
+    """Required group fields a builder creates empty (``default_factory``): a
+    read must not invent them, so that the model writes what the file had."""
+    found = _EMPTY_GROUPS.get(cls)
+    if found is None:
+        found = _EMPTY_GROUPS[cls] = frozenset(
+            name
+            for name, info in cls.__pydantic_fields__.items()  # type: ignore[attr-defined]
+            if info.default_factory is no_columns
+            or (
+                info.default_factory is not None
+                and isinstance(info.default_factory(), NWBModel)  # type: ignore[call-arg]
+            )
+        )
+    return found
+
+
+def _absent_as_none(cls: type) -> frozenset[str]:
+    """Fields a read leaves ``None`` when the file lacks them."""
+    found = _ABSENT_AS_NONE.get(cls)
+    if found is None:
+        found = _ABSENT_AS_NONE[cls] = _empty_groups(cls) | {
+            name
+            for name, info in cls.__pydantic_fields__.items()  # type: ignore[attr-defined]
+            if info.is_required()
+        }
+    return found
+
+
 def _construct_into(model: Any, values: dict[str, Any]) -> None:
     """``model_construct`` into an existing instance: defaults for absent fields,
     ``None`` for absent required ones."""
     fields = type(model).__pydantic_fields__
+    absent_none = _absent_as_none(type(model))
     data: dict[str, Any] = {}
     for name, info in fields.items():
         if name in values:
             data[name] = values[name]
-        elif info.is_required():
+        elif name in absent_none:
             data[name] = None
         else:
             data[name] = info.get_default(call_default_factory=True)

@@ -7,7 +7,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from ..errors import BuildError
+from .fields import built, model_classes
 
 
 def is_model(value: Any) -> bool:
@@ -77,6 +80,91 @@ class NWBModel(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         cls.__pydantic_parent_namespace__ = _InheritedNames(cls)  # type: ignore[assignment]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _member_values(cls, data: Any) -> Any:
+        """A dataset member given its values (``data=np.zeros(...)``) means the
+        dataset's class holding them, its attributes at their defaults; a member
+        given as its typed base (the generic ``DynamicTableRegion`` that
+        ``create_electrode_table_region`` makes, where ``ElectricalSeries``
+        declares its own refinement) is made of the declared class. The class
+        then checks them as strictly as ever."""
+        if not isinstance(data, dict):
+            return data
+        members = _single_members(cls)
+        owners = _attribute_owners(cls)
+        routed = [k for k in data if k in owners and k not in cls.__pydantic_fields__]
+        given = members.keys() & data.keys()
+        if not given and not routed:
+            return data
+        out = dict(data)
+        for key in routed:  # pynwb's flat keywords: rate=, unit=, conversion=
+            member = owners[key]
+            value = out.get(member)
+            if value is None:
+                out[member] = {key: out.pop(key)}
+                if _starts_at_zero(members[member]):
+                    # pynwb's TimeSeries(rate=...) starts at 0.0
+                    out[member]["value"] = 0.0
+            elif isinstance(value, dict):
+                out[member] = {**value, key: out.pop(key)}
+            elif not isinstance(value, BaseModel):
+                out[member] = {"value": value, key: out.pop(key)}
+        for name in given:
+            value, klass = out[name], members[name]
+            if value is None or isinstance(value, (dict, klass)):
+                continue
+            if isinstance(value, BaseModel):
+                if isinstance(klass, type) and type(value) in klass.__mro__[1:]:
+                    out[name] = klass(**value.__dict__)
+            elif issubclass(klass, DatasetModel):
+                out[name] = {"value": value}
+        return out
+
+
+_SINGLE_MEMBERS: dict[type, dict[str, type]] = {}
+
+
+def _starts_at_zero(klass: type) -> bool:
+    """A scalar float dataset (``starting_time``): given only its attributes, its
+    value is 0.0."""
+    info = built(klass).__pydantic_fields__.get("value")  # type: ignore[attr-defined]
+    return info is not None and info.annotation is float
+
+
+_ATTRIBUTE_OWNERS: dict[type, dict[str, str]] = {}
+
+
+def _attribute_owners(cls: type) -> dict[str, str]:
+    """Attribute name -> the dataset member of ``cls`` that has it (the first
+    declared, so ``unit`` is ``data``'s, not ``timestamps``'): where pynwb's
+    flat keywords (``TimeSeries(rate=...)``) go."""
+    found = _ATTRIBUTE_OWNERS.get(cls)
+    if found is None:
+        found = {}
+        for member, klass in _single_members(cls).items():
+            if issubclass(klass, DatasetModel):
+                for attr in built(klass).__pydantic_fields__:  # type: ignore[attr-defined]
+                    if attr not in ("name", "value"):
+                        found.setdefault(attr, member)
+        _ATTRIBUTE_OWNERS[cls] = found
+    return found
+
+
+def _single_members(cls: type) -> dict[str, type]:
+    """Field -> class, for the fields of ``cls`` that hold one model class."""
+    found = _SINGLE_MEMBERS.get(cls)
+    if found is None:
+        found = {}
+        for name, info in built(cls).__pydantic_fields__.items():  # type: ignore[attr-defined]
+            if name == "children":
+                continue
+            classes = model_classes(info.annotation)
+            if len(classes) == 1:
+                found[name] = classes[0]
+        _SINGLE_MEMBERS[cls] = found
+    return found
+
 
 class GroupModel(NWBModel):
     """An HDF5 group. Members the schema names by type are in ``children``, by HDF5 name."""
@@ -100,6 +188,36 @@ class GroupModel(NWBModel):
     def __contains__(self, name: object) -> bool:
         children = getattr(self, "children", None) or {}
         return name in children
+
+    def add(self, *models: Any) -> Any:
+        """Put ``models`` among this group's members by type, by their names; a
+        name already taken, or a model of a type the group does not hold (or of
+        another namespace version), is a :class:`BuildError`. Returns the last."""
+        fields = built(type(self)).__pydantic_fields__  # type: ignore[attr-defined]
+        if "children" not in fields:
+            raise BuildError(
+                f"{type(self).__name__} {self.name!r} holds no members by type"
+            )
+        allowed = tuple(model_classes(fields["children"].annotation))
+        children = self.__dict__.get("children")
+        if children is None:
+            children = self.__dict__["children"] = {}
+        for model in models:
+            if not isinstance(model, allowed):
+                names = ", ".join(f"{c.__module__}.{c.__name__}" for c in allowed)
+                raise BuildError(
+                    f"{type(self).__name__} {self.name!r} cannot hold "
+                    f"{type(model).__module__}.{type(model).__name__} "
+                    f"{getattr(model, 'name', '?')!r}: it holds {names}"
+                )
+            if model.name in children:
+                raise BuildError(
+                    f"{type(self).__name__} {self.name!r} already holds "
+                    f"{model.name!r}"
+                )
+            children[model.name] = model
+        self.__pydantic_fields_set__.add("children")
+        return models[-1] if models else None
 
 
 class DatasetModel(NWBModel):

@@ -14,11 +14,15 @@ from typing import Any
 
 import numpy as np
 
+from .fields import built, model_classes
+from .table_build import TableBuildingMixin, no_columns
+
 __all__ = [
     "AlignedDynamicTableMixin",
     "DynamicTableMixin",
     "DynamicTableRegionMixin",
     "VectorIndexMixin",
+    "no_columns",
 ]
 
 
@@ -89,19 +93,35 @@ class DynamicTableRegionMixin:
         return [table.row(int(r)) for r in np.asarray(rows).reshape(-1)]
 
 
-class DynamicTableMixin:
-    """Columns in ``colnames`` order, ragged columns through their index, rows."""
+_MEMBER_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _member_fields(cls: type) -> tuple[str, ...]:
+    """The fields of table class ``cls`` that hold models (columns, indexes,
+    sub-tables), in declaration order."""
+    found = _MEMBER_FIELDS.get(cls)
+    if found is None:
+        found = _MEMBER_FIELDS[cls] = tuple(
+            name
+            for name, info in built(cls).__pydantic_fields__.items()  # type: ignore[attr-defined]
+            if name not in ("name", "colnames", "description", "children")
+            and model_classes(info.annotation)
+        )
+    return found
+
+
+class DynamicTableMixin(TableBuildingMixin):
+    """Columns in ``colnames`` order, ragged columns through their index, rows;
+    built with hdmf's ``add_column`` / ``add_row``."""
 
     def _declared(self) -> list[Any]:
         """The values of the table's declared member fields (not its attributes)."""
-        out = []
-        for field in type(self).model_fields:  # type: ignore[attr-defined]
-            if field in ("name", "colnames", "description", "children"):
-                continue
-            value = getattr(self, field, None)
-            if value is not None and hasattr(value, "name"):
-                out.append(value)
-        return out
+        values = self.__dict__
+        return [
+            value
+            for field in _member_fields(type(self))
+            if (value := values.get(field)) is not None and hasattr(value, "name")
+        ]
 
     def _members(self) -> dict[str, Any]:
         """HDF5 name -> column-like member (declared fields and children)."""

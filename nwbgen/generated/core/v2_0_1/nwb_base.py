@@ -17,6 +17,7 @@ from nwbgen.runtime import (
     DynamicTableRegionMixin,
     GroupModel,
     VectorIndexMixin,
+    no_columns,
 )
 
 
@@ -105,6 +106,7 @@ class TimeSeries(NWBDataInterface):
 
     __nwb_type__ = ("core", "TimeSeries")
 
+    name: str = Field(default="xy_translation")
     comments: str = Field(
         default="no comments",
         description="Human-readable comments about the TimeSeries. This second descriptive field can be used to store additional information, or descriptive information if the primary description field is populated with a computer-readable string.",
@@ -236,11 +238,13 @@ class DynamicTable(DynamicTableMixin, NWBDataInterface):
     colnames: Annotated[
         Array[np.str_], ArraySpec(dtype="ascii", shape=((None,),), dims=(("dim_0",),))
     ] = Field(
-        description="The names of the columns in this table. This should be used to specifying an order to the columns"
+        default_factory=no_columns,
+        description="The names of the columns in this table. This should be used to specifying an order to the columns",
     )
     description: str = Field(description="Description of what is in this dynamic table")
     id: ElementIdentifiers = Field(
-        description="The unique identifier for the rows in this dynamic table"
+        default_factory=lambda: ElementIdentifiers(name="id", value=[]),
+        description="The unique identifier for the rows in this dynamic table",
     )
     children: dict[str, VectorData | VectorIndex] = Field(
         default_factory=dict,

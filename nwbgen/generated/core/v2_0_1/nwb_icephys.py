@@ -258,6 +258,7 @@ class SweepTable(DynamicTable):
 
     __nwb_type__ = ("core", "SweepTable")
 
+    name: str = Field(default="sweep_table")
     help: Literal["The table which groups different PatchClampSeries together"] = Field(default="The table which groups different PatchClampSeries together", description="Value is 'The table which groups different PatchClampSeries together'")  # type: ignore[assignment]
     sweep_number: SweepTableSweepNumber = Field(
         description="The sweep number of the PatchClampSeries in that row."

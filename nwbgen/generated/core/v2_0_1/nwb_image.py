@@ -49,6 +49,7 @@ class ImageSeries(TimeSeries):
 
     __nwb_type__ = ("core", "ImageSeries")
 
+    name: str = Field(default="corrected")
     help: Literal["Storage object for time-series 2-D image data"] = Field(default="Storage object for time-series 2-D image data", description="Value is 'Storage object for time-series 2-D image data'")  # type: ignore[assignment]
     data: ImageSeriesData | None = Field(default=None, description="Either binary data containing image or empty.")  # type: ignore[assignment]
     dimension: Annotated[

@@ -248,7 +248,8 @@ class PlaneSegmentation(DynamicTable):
         description="Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation",
     )
     reference_images: PlaneSegmentationReferenceImages = Field(
-        description="Stores image stacks segmentation mask apply to."
+        default_factory=lambda: PlaneSegmentationReferenceImages(),
+        description="Stores image stacks segmentation mask apply to.",
     )
     imaging_plane: ImagingPlane = Field(
         description="link to ImagingPlane group from which this TimeSeries data was generated"

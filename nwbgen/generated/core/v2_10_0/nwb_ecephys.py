@@ -469,6 +469,7 @@ class ElectrodesTable(DynamicTable):
 
     __nwb_type__ = ("core", "ElectrodesTable")
 
+    name: str = Field(default="electrodes")
     location: ElectrodesTableLocation = Field(
         description="Location of the electrode (channel). Specify the area, layer, comments on estimation of area/layer, stereotaxic coordinates if in vivo, etc. Use standard atlas names for anatomical regions when possible."
     )

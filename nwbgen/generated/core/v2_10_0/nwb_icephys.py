@@ -337,6 +337,7 @@ class SweepTable(DynamicTable):
 
     __nwb_type__ = ("core", "SweepTable")
 
+    name: str = Field(default="sweep_table")
     sweep_number: SweepTableSweepNumber = Field(
         description="Sweep number of the PatchClampSeries in that row."
     )
@@ -358,6 +359,7 @@ class IntracellularElectrodesTable(DynamicTable):
 
     __nwb_type__ = ("core", "IntracellularElectrodesTable")
 
+    name: str = Field(default="electrodes")
     description: Literal[
         "Table for storing intracellular electrode related metadata."
     ] = Field(
@@ -374,6 +376,7 @@ class IntracellularStimuliTable(DynamicTable):
 
     __nwb_type__ = ("core", "IntracellularStimuliTable")
 
+    name: str = Field(default="stimuli")
     description: Literal[
         "Table for storing intracellular stimulus related metadata."
     ] = Field(
@@ -394,6 +397,7 @@ class IntracellularResponsesTable(DynamicTable):
 
     __nwb_type__ = ("core", "IntracellularResponsesTable")
 
+    name: str = Field(default="responses")
     description: Literal[
         "Table for storing intracellular response related metadata."
     ] = Field(

@@ -50,6 +50,7 @@ class ImageSeries(TimeSeries):
 
     __nwb_type__ = ("core", "ImageSeries")
 
+    name: str = Field(default="corrected")
     data: ImageSeriesData = Field(
         description="Binary data representing images across frames. If data are stored in an external file, this should be an empty 3-D array."
     )

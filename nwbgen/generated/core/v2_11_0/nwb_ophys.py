@@ -421,7 +421,8 @@ class PlaneSegmentation(DynamicTable):
         description="Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required.",
     )
     reference_images: PlaneSegmentationReferenceImages = Field(
-        description="Image stacks that the segmentation masks apply to."
+        default_factory=lambda: PlaneSegmentationReferenceImages(),
+        description="Image stacks that the segmentation masks apply to.",
     )
     imaging_plane: ImagingPlane = Field(
         description="Link to ImagingPlane object from which this data was generated."

@@ -17,6 +17,7 @@ from nwbgen.runtime import (
     DynamicTableRegionMixin,
     GroupModel,
     VectorIndexMixin,
+    no_columns,
 )
 
 
@@ -102,6 +103,7 @@ class TimeSeries(NWBDataInterface):
 
     __nwb_type__ = ("core", "TimeSeries")
 
+    name: str = Field(default="xy_translation")
     description: str = Field(
         default="no description", description="Description of the time series."
     )
@@ -210,13 +212,15 @@ class DynamicTable(DynamicTableMixin, NWBDataInterface):
         Array[np.str_],
         ArraySpec(dtype="ascii", shape=((None,),), dims=(("num_columns",),)),
     ] = Field(
-        description="The names of the columns in this table. This should be used to specify an order to the columns."
+        default_factory=no_columns,
+        description="The names of the columns in this table. This should be used to specify an order to the columns.",
     )
     description: str = Field(
         description="Description of what is in this dynamic table."
     )
     id: ElementIdentifiers = Field(
-        description="Array of unique identifiers for the rows of this dynamic table."
+        default_factory=lambda: ElementIdentifiers(name="id", value=[]),
+        description="Array of unique identifiers for the rows of this dynamic table.",
     )
     children: dict[str, VectorData | VectorIndex] = Field(
         default_factory=dict,

@@ -314,6 +314,7 @@ class SweepTable(DynamicTable):
 
     __nwb_type__ = ("core", "SweepTable")
 
+    name: str = Field(default="sweep_table")
     sweep_number: SweepTableSweepNumber = Field(
         description="Sweep number of the PatchClampSeries in that row."
     )

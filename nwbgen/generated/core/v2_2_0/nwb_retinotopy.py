@@ -20,6 +20,7 @@ class RetinotopyMap(NWBData):
 
     __nwb_type__ = ("core", "RetinotopyMap")
 
+    name: str = Field(default="sign_map")
     value: Annotated[
         Array[np.float32],
         ArraySpec(
@@ -56,6 +57,7 @@ class RetinotopyImage(GrayscaleImage):
 
     __nwb_type__ = ("core", "RetinotopyImage")
 
+    name: str = Field(default="vasculature_image")
     value: Annotated[
         Array[np.uint16],
         ArraySpec(dtype="uint16", shape=((None, None),), dims=(("x", "y"),)),

@@ -94,6 +94,7 @@ class TimeSeries(NWBDataInterface):
 
     __nwb_type__ = ("core", "TimeSeries")
 
+    name: str = Field(default="xy_translation")
     description: str = Field(
         default="no description", description="Description of the time series."
     )

@@ -49,6 +49,7 @@ class ImageSeries(TimeSeries):
 
     __nwb_type__ = ("core", "ImageSeries")
 
+    name: str = Field(default="corrected")
     data: ImageSeriesData | None = Field(default=None, description="Binary data representing images across frames.")  # type: ignore[assignment]
     dimension: Annotated[
         Array[np.int32] | None,

@@ -291,7 +291,8 @@ class PlaneSegmentation(DynamicTable):
         description="Voxel masks for each ROI: a list of indices and weights for the ROI. Voxel masks are concatenated and parsing of this dataset is maintained by the PlaneSegmentation",
     )
     reference_images: PlaneSegmentationReferenceImages = Field(
-        description="Image stacks that the segmentation masks apply to."
+        default_factory=lambda: PlaneSegmentationReferenceImages(),
+        description="Image stacks that the segmentation masks apply to.",
     )
     imaging_plane: ImagingPlane = Field(
         description="Link to ImagingPlane object from which this data was generated."

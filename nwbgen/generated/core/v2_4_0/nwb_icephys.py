@@ -336,6 +336,7 @@ class SweepTable(DynamicTable):
 
     __nwb_type__ = ("core", "SweepTable")
 
+    name: str = Field(default="sweep_table")
     sweep_number: SweepTableSweepNumber = Field(
         description="Sweep number of the PatchClampSeries in that row."
     )
@@ -357,6 +358,7 @@ class IntracellularElectrodesTable(DynamicTable):
 
     __nwb_type__ = ("core", "IntracellularElectrodesTable")
 
+    name: str = Field(default="electrodes")
     description: Literal[
         "Table for storing intracellular electrode related metadata."
     ] = Field(
@@ -373,6 +375,7 @@ class IntracellularStimuliTable(DynamicTable):
 
     __nwb_type__ = ("core", "IntracellularStimuliTable")
 
+    name: str = Field(default="stimuli")
     description: Literal[
         "Table for storing intracellular stimulus related metadata."
     ] = Field(
@@ -389,6 +392,7 @@ class IntracellularResponsesTable(DynamicTable):
 
     __nwb_type__ = ("core", "IntracellularResponsesTable")
 
+    name: str = Field(default="responses")
     description: Literal[
         "Table for storing intracellular response related metadata."
     ] = Field(

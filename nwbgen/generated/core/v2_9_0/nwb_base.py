@@ -103,6 +103,7 @@ class TimeSeries(NWBDataInterface):
 
     __nwb_type__ = ("core", "TimeSeries")
 
+    name: str = Field(default="xy_translation")
     description: str = Field(
         default="no description", description="Description of the time series."
     )
@@ -235,6 +236,7 @@ class ImageReferences(NWBData):
 
     __nwb_type__ = ("core", "ImageReferences")
 
+    name: str = Field(default="order_of_images")
     value: list[BaseImage] = Field()
 
 

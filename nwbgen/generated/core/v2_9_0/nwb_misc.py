@@ -171,6 +171,7 @@ class FrequencyBandsTable(DynamicTable):
 
     __nwb_type__ = ("core", "FrequencyBandsTable")
 
+    name: str = Field(default="bands")
     band_name: FrequencyBandsTableBandName = Field(
         description="Name of the band, e.g. theta."
     )

@@ -17,6 +17,7 @@ from nwbgen.runtime import (
     DynamicTableRegionMixin,
     GroupModel,
     VectorIndexMixin,
+    no_columns,
 )
 
 from .base import Container, Data
@@ -27,6 +28,7 @@ class VectorData(Data):
 
     __nwb_type__ = ("hdmf-common", "VectorData")
 
+    name: str = Field(default="value")
     value: Annotated[
         Array[Any],
         ArraySpec(
@@ -107,13 +109,15 @@ class DynamicTable(DynamicTableMixin, Container):
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
     ] = Field(
-        description="The names of the columns in this table. This should be used to specify an order to the columns."
+        default_factory=no_columns,
+        description="The names of the columns in this table. This should be used to specify an order to the columns.",
     )
     description: str = Field(
         description="Description of what is in this dynamic table."
     )
     id: ElementIdentifiers = Field(
-        description="Array of unique identifiers for the rows of this dynamic table."
+        default_factory=lambda: ElementIdentifiers(name="id", value=[]),
+        description="Array of unique identifiers for the rows of this dynamic table.",
     )
     meanings_tables: DynamicTableMeaningsTables | None = Field(
         default=None,

@@ -17,6 +17,7 @@ from nwbgen.runtime import (
     DynamicTableRegionMixin,
     GroupModel,
     VectorIndexMixin,
+    no_columns,
 )
 
 
@@ -84,13 +85,15 @@ class DynamicTable(DynamicTableMixin, Container):
         Array[np.str_],
         ArraySpec(dtype="text", shape=((None,),), dims=(("num_columns",),)),
     ] = Field(
-        description="The names of the columns in this table. This should be used to specify an order to the columns."
+        default_factory=no_columns,
+        description="The names of the columns in this table. This should be used to specify an order to the columns.",
     )
     description: str = Field(
         description="Description of what is in this dynamic table."
     )
     id: ElementIdentifiers = Field(
-        description="Array of unique identifiers for the rows of this dynamic table."
+        default_factory=lambda: ElementIdentifiers(name="id", value=[]),
+        description="Array of unique identifiers for the rows of this dynamic table.",
     )
     children: dict[str, VectorData | VectorIndex] = Field(
         default_factory=dict,
