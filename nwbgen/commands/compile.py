@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ._errors import one_line_errors
+from ._progress import progress_bar
 
 
 @click.command("compile")
@@ -44,29 +46,34 @@ from ._errors import one_line_errors
     help="Import base classes from this module instead of vendoring them (nwbgen.runtime for the bundle).",
 )
 @one_line_errors
-def compile_cmd(
+def compile_cmd(**options: Any) -> None:
+    """Compile the namespaces of NWB files or namespace YAML files into a typed package.
+
+    SOURCE is an NWB/HDF5 file (its /specifications) or a *.namespace.yaml file.
+    Includes not given resolve to the newest namespaces bundled with nwbgen.
+    """
+    with progress_bar("compiling", unit="steps", total=4) as bar:
+        said = _compile(
+            **options, step=bar.step if bar is not None else lambda message: None
+        )
+    click.echo(said)
+
+
+def _compile(
     sources: tuple[Path, ...],
     out: Path,
     namespaces: tuple[str, ...],
     emit_linkml: bool,
     check: bool,
     runtime_import: str | None,
-) -> None:
-    """Compile the namespaces of NWB files or namespace YAML files into a typed package.
-
-    SOURCE is an NWB/HDF5 file (its /specifications) or a *.namespace.yaml file.
-    Includes not given resolve to the newest namespaces bundled with nwbgen.
-    """
+    step: Callable[[str], None],
+) -> str:
+    """Compile (or check) the package; what to say when done. ``step(message)``
+    is told of each of the four steps as it begins."""
     from ..generator.emit import check_package, inputs_digest, up_to_date, write_package
     from ..spec.sources import bundled_manifest, bundled_namespaces, load_sources
 
-    loud = sys.stderr.isatty()
-
-    def progress(message: str) -> None:
-        if loud:
-            click.echo(f"nwbgen: {message}", err=True)
-
-    progress("reading sources")
+    step("reading sources")
     given = load_sources(sources)
     if not given:
         raise click.ClickException("no namespaces found in the sources")
@@ -88,8 +95,7 @@ def compile_cmd(
         emit_linkml=emit_linkml,
     )
     if up_to_date(out, inputs):
-        click.echo(f"{out} is up to date (compiled from these sources)")
-        return
+        return f"{out} is up to date (compiled from these sources)"
     from ..generator.compile import compile_namespaces  # the heavy part: linkml, black
 
     result = compile_namespaces(
@@ -99,18 +105,20 @@ def compile_cmd(
         only=namespaces or None,
         runtime_import=runtime_import,
         emit_linkml=emit_linkml,
-        progress=progress,
+        progress=step,  # building, then formatting
     )
     if check:
+        step(f"checking {out}")
         drift = check_package(result.files, out)
         if drift:
             raise click.ClickException(f"{out} is out of date: {drift.describe()}")
-        click.echo(f"{out} is up to date ({len(result.files)} files)")
-        return
+        return f"{out} is up to date ({len(result.files)} files)"
+    step(f"writing {out}")
     report = write_package(result.files, out)
     names = ", ".join(
         f"{e['name']} {e['version']}" for e in result.manifest["namespaces"]
     )
-    click.echo(
-        f"compiled {names} into {out} ({len(report.written)} written, {len(report.unchanged)} unchanged)"
+    return (
+        f"compiled {names} into {out} ({len(report.written)} written, "
+        f"{len(report.unchanged)} unchanged)"
     )

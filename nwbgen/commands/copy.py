@@ -9,6 +9,7 @@ import click
 
 from ._errors import one_line_errors
 from ._params import SOURCE
+from ._progress import progress_bar
 
 
 @click.command()
@@ -28,7 +29,11 @@ def copy(src: Path | str, dst: Path, overwrite: bool) -> None:
         warnings.simplefilter("ignore", SchemaWarning)
         try:
             with HDF5IO(src) as reader, HDF5IO(dst, "w", overwrite=overwrite) as out:
-                out.write(reader.read())
+                with progress_bar("reading") as bar:
+                    model = reader.read(progress=bar)
+                read = bar.done if bar is not None else None
+                with progress_bar("writing", total=read) as bar:
+                    out.write(model, progress=bar)
                 violations = reader.violations
         except FileExistsError:
             raise click.ClickException(f"{dst} exists; use --overwrite") from None

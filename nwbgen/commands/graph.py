@@ -8,6 +8,7 @@ import click
 
 from ._errors import one_line_errors
 from ._params import SOURCE
+from ._progress import progress_bar
 
 FORMATS = ("json", "dot", "graphml")
 
@@ -34,7 +35,8 @@ def graph(file: Path | str, fmt: str, filtered: bool, output: Path | None) -> No
     """The dependency graph of FILE: children, soft links and references."""
     from ..io.toolkit import graph as g
 
-    dependency_graph = g.hdf_dependency_graph(file)
+    with progress_bar("reading") as bar:
+        dependency_graph = g.hdf_dependency_graph(file, progress=bar)
     if filtered:
         dependency_graph = g.filter_dependency_graph(dependency_graph)
     writer = {

@@ -9,6 +9,7 @@ import click
 
 from ._errors import one_line_errors
 from ._params import SOURCE
+from ._progress import progress_bar
 
 
 @click.command()
@@ -30,7 +31,8 @@ def show(
         warnings.simplefilter("ignore", SchemaWarning)
         try:
             with HDF5IO(file, strict=strict) as io:
-                model = io.read(path)
+                with progress_bar("reading") as bar:  # on stderr: stdout is the tree
+                    model = io.read(path, progress=bar)
                 for line in tree_lines(model, depth=depth, attributes=not no_attrs):
                     click.echo(line)
                 violations = io.violations

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ._errors import one_line_errors
+from ._progress import progress_bar
 
 
 @click.command()
@@ -36,7 +37,8 @@ def truncate(src: Path, dst: Path | None, n: int, strict: bool) -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TruncateWarning)
-        out = truncate_file(src, dst, n=n, strict=strict)
+        with progress_bar("copying") as bar:
+            out = truncate_file(src, dst, n=n, strict=strict, progress=bar)
     problems = [
         p
         for w in caught

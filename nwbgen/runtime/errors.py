@@ -29,6 +29,11 @@ class CompileError(NWBGenError):
 # --- files and paths ----------------------------------------------------------
 
 
+class MissingExtraError(NWBGenError, ImportError):
+    """An optional extra of nwbgen that is not installed (the message names it
+    and the ``pip install`` that brings it)."""
+
+
 class SourceError(NWBGenError):
     """A file that is not HDF5, or whose /specifications cannot be read."""
 
@@ -106,6 +111,7 @@ __all__ = [
     "DanglingLinkError",
     "DanglingReferenceError",
     "HDF5PathError",
+    "MissingExtraError",
     "HDF5ReadError",
     "HDF5WriteError",
     "LinkCycleError",

@@ -77,11 +77,20 @@ def _holds_models(value: Any) -> bool:
 
 class WriteContext:
     """One write: the writers of every loaded namespace, each model's home path,
-    and the references and links waiting for their targets."""
+    and the references and links waiting for their targets. ``progress(done,
+    None)`` is called as each model is written."""
 
-    def __init__(self, h5file: h5py.File, writers: dict[type, Writer]) -> None:
+    def __init__(
+        self,
+        h5file: h5py.File,
+        writers: dict[type, Writer],
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> None:
         self.file = h5file
         self.writers = writers
+        self.progress = progress
+        #: models written so far
+        self.written = 0
         #: id(model) -> its HDF5 path in the new file
         self.homes: dict[int, str] = {}
         self._keep: list[Any] = []  # models whose ids are keys: alive until done
@@ -169,6 +178,11 @@ class WriteContext:
             )
         return writer
 
+    def _advance(self) -> None:
+        self.written += 1
+        if self.progress is not None:
+            self.progress(self.written, None)
+
     # -- frames --------------------------------------------------------------------
     def group(
         self,
@@ -178,6 +192,7 @@ class WriteContext:
         nwb_type: tuple[str, str] | None,
     ) -> WriteFrame:
         h5obj = self.file if parent is None else parent.create_group(name)
+        self._advance()
         return self._frame(h5obj, model, nwb_type)
 
     def dataset(
@@ -189,6 +204,7 @@ class WriteContext:
         kind: Any,
         scalar: bool,
     ) -> WriteFrame:
+        self._advance()
         value = getattr(model, "value", None)
         source = source_of(model)
         stored = source.dtypes.get("") if source is not None else None

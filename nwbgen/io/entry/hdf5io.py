@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,10 @@ from .provider import ModelProvider, make_provider
 
 #: violations listed in a lenient read's warning (all are in ``HDF5IO.violations``)
 WARN_LIMIT = 10
+
+#: ``progress(done, total)``: told how far a read or write is (``total`` ``None``
+#: when unknown)
+Progress = Callable[[int, int | None], None]
 
 
 class SchemaWarning(UserWarning):
@@ -116,13 +122,14 @@ class HDF5IO:
         return self._file
 
     # -- writing ---------------------------------------------------------------------
-    def write(self, nwbfile: Any) -> None:
+    def write(self, nwbfile: Any, *, progress: Progress | None = None) -> None:
         """Write ``nwbfile`` (a generated ``NWBFile`` model, read or built) as the
         file: beside the target first, renamed onto it when complete, so that on
         any error nothing is left behind and an existing file is untouched.
 
         Arrays read from another file that is still open are copied chunk by
-        chunk; iterators are written block by block.
+        chunk; iterators are written block by block. ``progress(done, None)`` is
+        called as each model is written.
         """
         if self.mode == "r":
             raise ValueError(f"{self.path}: opened for reading; use mode='w' to write")
@@ -134,7 +141,7 @@ class HDF5IO:
         try:
             with atomic_h5_file(self.path, overwrite=self.overwrite) as h5f:
                 temporary = h5f.filename
-                ctx = WriteContext(h5f, {})
+                ctx = WriteContext(h5f, {}, progress=progress)
                 ctx.write_root(nwbfile)
                 if _had_specifications(nwbfile):
                     packages = {package_of(cls) for cls in ctx.classes_written}
@@ -145,11 +152,13 @@ class HDF5IO:
             raise HDF5WriteError(message) from None
 
     # -- reading ---------------------------------------------------------------------
-    def read(self, path: str = "/") -> Any:
+    def read(self, path: str = "/", *, progress: Progress | None = None) -> Any:
         """The model of the object at ``path`` (the root ``NWBFile`` by default).
 
         Models are shared between reads of one ``HDF5IO``: reading a path twice, or
         a path inside something already read, gives the same Python object.
+        ``progress(done, total)`` is called as each model is built (``total``:
+        the objects under ``path`` but ``/specifications``, one walk of the file).
         """
         h5file = self.file
         if not h5file.id.valid:
@@ -157,7 +166,7 @@ class HDF5IO:
         obj = self._object_at(path)
         ctx = self._context()
         before = len(ctx.violations)
-        with reading(self.path, path):
+        with reading(self.path, path), self._counting(ctx, path, progress):
             if isinstance(obj, h5py.Group) and not has_type(obj):
                 model: Any = {}
                 for name in obj:
@@ -177,6 +186,42 @@ class HDF5IO:
                 ctx.check(self.path)
             _warn(self.path, found)
         return model
+
+    @contextlib.contextmanager
+    def _counting(
+        self, ctx: ReadContext, path: str, progress: Progress | None
+    ) -> Iterator[None]:
+        """``progress`` told of each model a read of ``path`` builds: the reader
+        of every type wrapped for the time of the read."""
+        if progress is None:
+            yield
+            return
+        from ...runtime.hdf5.objects import ObjectMap
+
+        inside = path.rstrip("/") + "/"
+        total = sum(
+            1
+            for p in ObjectMap(self.file).info
+            if (inside == "/" or p == path or p.startswith(inside))
+            and not p.startswith("/specifications")
+        )
+        done = 0
+
+        def counted(reader: Any) -> Any:
+            def read(*args: Any, **kwargs: Any) -> Any:
+                nonlocal done
+                done += 1
+                progress(done, total)
+                return reader(*args, **kwargs)
+
+            return read
+
+        readers = ctx.readers
+        ctx.readers = {cls: counted(reader) for cls, reader in readers.items()}
+        try:
+            yield
+        finally:
+            ctx.readers = readers
 
     def _object_at(self, path: str, ctx: ReadContext | None = None) -> Any:
         """The object at ``path``: ``KeyError`` if there is none; soft links that

@@ -40,22 +40,28 @@ SKIP_PATTERN = re.compile(r"^/specifications(?:/|$)|(?:^|/)\.specloc$")
 EDGE_LABELS = ("child", "link", "external_link", "reference")
 
 
-def hdf_dependency_graph(h5f: Any) -> nx.DiGraph:
+def hdf_dependency_graph(
+    h5f: Any, progress: Callable[[int, int], None] | None = None
+) -> nx.DiGraph:
     """Every group and dataset of a file (an h5py file or a path) and how they relate.
 
     Node attributes are the HDF5 attributes as plain Python values (references as
     the canonical path they point to) plus ``h5_type`` (``group``, ``dataset`` or
     ``external``) and, for datasets, ``h5_shape`` and ``h5_dtype``. Edge attributes:
     ``label``, and ``name`` (link name) or ``where`` (where a reference is held).
+    ``progress(done, total)`` is called as objects are added.
     """
     import networkx as nx
 
     with opened(h5f) as f:
         objects = ObjectMap(f)
         graph = nx.DiGraph(file=f.filename)
-        for path, info in objects.info.items():
+        total = len(objects.info)
+        for done, (path, info) in enumerate(objects.info.items(), 1):
             with reading(f.filename, path):
                 _add_object(f, graph, objects, path, info)
+            if progress is not None:
+                progress(done, total)
         _add_link_edges(f, objects, graph)
         return graph
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numbers
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ def truncate_file(
     n: int = 10,
     *,
     strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write a copy of ``source`` with datasets cut to ``n`` items; return its path.
 
@@ -80,6 +82,7 @@ def truncate_file(
     directory gets that name inside it). The source is only read. What is broken in
     it is copied as it is with a :class:`TruncateWarning`, or, with ``strict``,
     refused (:class:`~nwbgen.errors.TruncateError`, nothing written).
+    ``progress(done, total)`` is called as objects are copied.
     """
     source = Path(source)
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
@@ -99,7 +102,7 @@ def truncate_file(
         remove_stale_temporaries(absolute)
         tmp = Path(temporary_path(absolute))
         try:
-            copier = _Copier(src, objects, keep, tmp, target.parent)
+            copier = _Copier(src, objects, keep, tmp, target.parent, progress)
             copier.run()
             problems = plan.problems + copier.problems
             if problems and strict:
@@ -343,8 +346,11 @@ def _integer(value: Any) -> int:
 class _Copier:
     """Copies every object once, cutting the planned datasets; references last."""
 
-    def __init__(self, src, objects, keep, tmp: Path, target_dir: Path) -> None:
+    def __init__(
+        self, src, objects, keep, tmp: Path, target_dir: Path, progress=None
+    ) -> None:
         self.src, self.objects, self.tmp = src, objects, tmp
+        self.progress = progress
         self.keep = {objects.info[p].addr: k for p, k in keep.items()}
         self.source_dir = Path(src.filename).resolve().parent
         self.target_dir = target_dir.resolve()
@@ -408,6 +414,8 @@ class _Copier:
             self.problems.append(f"{path}: soft link to {target}: no such object")
 
     def _copy_object(self, src_id: Any, dst_gid: Any, name: bytes, path: str) -> None:
+        if self.progress is not None:  # the root is copied first, not here
+            self.progress(len(self.created) - 1, len(self.objects.info) - 1)
         if isinstance(src_id, h5g.GroupID):
             with reading(self.src.filename, path):
                 dst_id = h5g.create(dst_gid, name, gcpl=src_id.get_create_plist())

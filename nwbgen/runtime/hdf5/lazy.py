@@ -1,7 +1,8 @@
 """Lazy HDF5 datasets: reading a file touches metadata only.
 
 A generated reader wraps every array dataset in a :class:`LazyArray`; data is read
-(and decoded, see :mod:`.values`) when it is sliced.
+(and decoded, see :mod:`.values`) when it is sliced. :meth:`LazyArray.to_dask` is a
+dask array of it whose tasks reopen the file by themselves (see :mod:`.dask`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ class LazyArray:
     ``kind`` is the schema dtype (see :func:`decode_values`); ``resolve`` turns
     references into Python objects (usually ``Resolver.deref`` bound to this
     dataset). A dataset with a NULL dataspace has shape ``()`` and reads as ``None``.
+
+    A lazy array pickles as where it is — its file's path or URL and its HDF5
+    path — and unpickles reopened (once per process, see :mod:`.reopen`), so that
+    ``dask.array.from_array(lazy)`` computes on worker processes too; copies share
+    the file. :meth:`to_dask` is the better dask array: blocks on the HDF5 chunks
+    and the decoded dtype (``from_array`` takes the file's).
     """
 
     __slots__ = (
@@ -85,6 +92,11 @@ class LazyArray:
         return self._kind
 
     @property
+    def chunks(self) -> tuple[int, ...] | None:
+        """The HDF5 chunk shape, ``None`` for a contiguous dataset."""
+        return self.dataset.chunks
+
+    @property
     def closed(self) -> bool:
         return not self._dataset.id.valid
 
@@ -132,6 +144,40 @@ class LazyArray:
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
+
+    # other processes ----------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        from .reopen import has_references, reopen_lazy, source_and_path
+
+        if self._resolve is not None and has_references(self._dtype):
+            raise TypeError(
+                f"{self._filename}:{self._name}: a dataset of references resolved "
+                "to models cannot be pickled (its resolver stays in this process)"
+            )
+        return reopen_lazy, (*source_and_path(self), self._kind)
+
+    def __copy__(self) -> LazyArray:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> LazyArray:
+        return self
+
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        """dask's name of this array without pickling it (which would reopen it)."""
+        from .reopen import stamp
+
+        return ("nwbgen.LazyArray", *stamp(self), repr(self._kind))
+
+    def to_dask(self, chunks: Any = None) -> Any:
+        """A ``dask.array.Array`` of the decoded values whose tasks reopen the file
+        by its path or URL, so that it computes on ``dask.distributed`` worker
+        processes too. Blocks are whole HDF5 chunks (rows of a contiguous dataset)
+        of about dask's ``array.chunk-size``; ``chunks`` (anything dask accepts)
+        overrides. Needs the optional extra ``dask``; see :mod:`.dask`."""
+        from .dask import to_dask
+
+        return to_dask(self, chunks)
 
     # data --------------------------------------------------------------
 

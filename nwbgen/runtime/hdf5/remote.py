@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from typing import Any
 
 import h5py  # type: ignore[import-untyped]
@@ -201,10 +202,24 @@ def open_url(url: str, *, timeout: float | None = None) -> h5py.File:
         handle.close()
         reason = str(exc)
     else:
+        _OPEN_URLS[h5f.filename] = handle
         return close_at_exit(h5f)
     if handle.error is not None:
         raise SourceError(f"{url}: cannot read ({handle.error})")
     raise SourceError(f"{url}: not an HDF5 file ({reason})")
+
+
+#: the remote files open now, by the name h5py gives their ``h5py.File`` (the
+#: ``repr`` of the :class:`RemoteFile` it reads through)
+_OPEN_URLS: weakref.WeakValueDictionary[str, RemoteFile] = weakref.WeakValueDictionary()
+
+
+def url_of(filename: str) -> str | None:
+    """The URL of the open remote file h5py names ``filename`` (an ``h5py.File``'s
+    ``filename``), ``None`` for any other: what lets a lazy array tell another
+    process where to reopen it."""
+    handle = _OPEN_URLS.get(filename)
+    return None if handle is None else handle.url
 
 
 def _ranges_work(raw: Any) -> bool:
