@@ -14,20 +14,20 @@ files of the same names:
   whose ``rois`` region points into the plane segmentation).
 
 The models are plain pydantic classes generated from the NWB schema (here the
-newest bundled core, 2.11.0). A few rules cover everything below:
+newest bundled core, 2.11.0), with pynwb's and hdmf's builders:
 
-* every schema member is a keyword argument with the schema's name;
-* members the schema names only by type (the devices in ``/general/devices``, the
-  series in ``/acquisition``, the columns a table adds) go in ``children``, a dict
-  ``{name: model}`` or simply a list of models;
-* a dataset with attributes is its own class holding the values in ``value``
-  (``ElectricalSeriesData(value=..., conversion=...)``);
+* ``NWBFile(identifier=, session_description=, session_start_time=)`` is enough;
+  ``/general`` metadata (``lab=``, ``subject=``, ...) are keywords as in pynwb;
+* ``create_device``, ``create_electrode_group``, ``add_electrode``,
+  ``add_unit``, ``add_trial``, ``create_processing_module``, ... have pynwb's
+  names and signatures; every table has hdmf's ``add_column`` / ``add_row`` /
+  ``create_region``; a group takes members with ``add``;
+* a dataset member takes its values (``data=np.zeros(...)``) and pynwb's flat
+  keywords (``rate=``, ``unit=``, ``conversion=``);
 * links and references are the models themselves: pass the Device to the
-  ElectrodeGroup, the table to a DynamicTableRegion. The writer makes HDF5 soft
-  links and object references to wherever each model is stored. Every model that
-  is referred to must itself be in the file.
+  ElectrodeGroup, the table region to the series.
 
-``tests/io/test_write_examples.py`` reads the files back with pynwb and with
+``tests/io/entry/test_write_examples.py`` reads the files back with pynwb and with
 nwbgen, compares the values with those built here, and runs pynwb's validator and
 nwbinspector on them.
 """
@@ -35,7 +35,6 @@ nwbinspector on them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,103 +42,36 @@ import numpy as np
 
 from nwbgen import HDF5IO
 from nwbgen.generated.core.v2_11_0 import (
-    Device,
     ElectricalSeries,
-    ElectricalSeriesData,
-    ElectrodeGroup,
-    ElectrodesTable,
-    ElectrodesTableGroup,
-    ElectrodesTableGroupName,
-    ElectrodesTableLocation,
-    ElectrodesTableRelX,
-    ElectrodesTableRelY,
-    ElectrodesTableX,
-    ElectrodesTableY,
-    ElectrodesTableZ,
     Fluorescence,
     ImageSegmentation,
-    ImagingPlane,
     NWBFile,
-    NWBFileAcquisition,
-    NWBFileAnalysis,
-    NWBFileGeneral,
-    NWBFileGeneralDevices,
-    NWBFileGeneralExtracellularEphys,
-    NWBFileGeneralOptophysiology,
-    NWBFileIntervals,
-    NWBFileProcessing,
-    NWBFileStimulus,
-    NWBFileStimulusPresentation,
-    NWBFileStimulusTemplates,
     OpticalChannel,
     PlaneSegmentation,
-    PlaneSegmentationImageMask,
-    PlaneSegmentationReferenceImages,
-    ProcessingModule,
     RoiResponseSeries,
-    RoiResponseSeriesData,
     Subject,
-    SubjectAge,
-    TimeIntervals,
-    TimeIntervalsStartTime,
-    TimeIntervalsStopTime,
-    TimeSeries,
-    TimeSeriesStartingTime,
     TwoPhotonSeries,
-    TwoPhotonSeriesData,
-    Units,
-    UnitsSpikeTimes,
-)
-from nwbgen.generated.hdmf_common.v1_10_0 import (
-    DynamicTableRegion,
-    ElementIdentifiers,
-    VectorData,
-    VectorIndex,
 )
 
 SESSION_START = datetime(2024, 5, 6, 9, 30, tzinfo=timezone.utc)
 
-# -- small helpers -------------------------------------------------------------------
 
-
-def new_nwbfile(
-    identifier: str,
-    description: str,
-    general: NWBFileGeneral,
-    acquisition: Sequence[TimeSeries] = (),
-    processing: Sequence[ProcessingModule] = (),
-    **more,
-) -> NWBFile:
-    """An NWBFile: the groups every file has (empty unless given), the session's
-    metadata in ``general``, and ``more`` top-level members (``units=``, ...)."""
+def new_nwbfile(identifier: str, description: str, **general: object) -> NWBFile:
     return NWBFile(
         identifier=identifier,
         session_description=description,
         session_start_time=SESSION_START,
-        # time zero of every timestamp in the file: here the session start
-        timestamps_reference_time=SESSION_START,
-        # when the file was created (later modifications append to this list)
-        file_create_date=[datetime.now(timezone.utc)],
-        acquisition=NWBFileAcquisition(children=list(acquisition)),
-        analysis=NWBFileAnalysis(),
-        processing=NWBFileProcessing(children=list(processing)),
-        stimulus=NWBFileStimulus(
-            presentation=NWBFileStimulusPresentation(),
-            templates=NWBFileStimulusTemplates(),
+        experimenter=["Doe, Jane"],
+        lab="nwbgen",
+        institution="nowhere",
+        subject=Subject(
+            subject_id="mouse-001",
+            species="Mus musculus",
+            sex="F",
+            age="P90D",
+            description="a wild-type mouse",
         ),
-        general=general,
-        **more,
-    )
-
-
-def subject() -> Subject:
-    return Subject(
-        name="subject",
-        subject_id="mouse-001",
-        species="Mus musculus",
-        sex="F",
-        age=SubjectAge(value="P90D"),
-        description="a wild-type mouse",
+        **general,
     )
 
 
@@ -151,166 +83,70 @@ RATE = 30_000.0
 
 def build_ecephys() -> NWBFile:
     rng = np.random.default_rng(1)
-
-    # Hardware: a probe, and the group of electrodes on its shank. The group refers
-    # to the device by holding it; the writer turns that into a link to
-    # /general/devices/probe.
-    probe = Device(
-        name="probe",
-        description="an 8-channel silicon probe",
-        serial_number="SN-0001",
+    nwbfile = new_nwbfile(
+        "nwbgen-example-ecephys-from-scratch",
+        "a probe in CA1 during a simple task (synthetic data)",
+        experiment_description="extracellular recording during a 2AFC task",
+        keywords=["ecephys", "CA1", "example"],
     )
-    shank = ElectrodeGroup(
+    probe = nwbfile.create_device(
+        name="probe", description="an 8-channel silicon probe", serial_number="SN-0001"
+    )
+    shank = nwbfile.create_electrode_group(
         name="shank0",
         description="the probe's only shank",
         location="CA1",
         device=probe,
     )
-
-    # The electrodes table: one row per channel. Each column the schema defines
-    # has its own class (ElectrodesTableX, ...); its `group` column holds the
-    # ElectrodeGroup models (object references in the file). A table also lists
-    # its columns' names, in order, in `colnames`.
-    depth = np.arange(N_CHANNELS, dtype=np.float32) * 20.0
-    columns = {
-        "location": ElectrodesTableLocation(
-            value=["CA1"] * N_CHANNELS, description="brain area of each channel"
-        ),
-        "group": ElectrodesTableGroup(
-            value=[shank] * N_CHANNELS, description="the group of each channel"
-        ),
-        "group_name": ElectrodesTableGroupName(
-            value=[shank.name] * N_CHANNELS, description="its group's name"
-        ),
-        "x": ElectrodesTableX(
-            value=np.full(N_CHANNELS, -2000.0, dtype=np.float32),
-            description="AP coordinate, um",
-        ),
-        "y": ElectrodesTableY(value=1500.0 + depth, description="DV coordinate, um"),
-        "z": ElectrodesTableZ(
-            value=np.full(N_CHANNELS, 1500.0, dtype=np.float32),
-            description="ML coordinate, um",
-        ),
-        "rel_x": ElectrodesTableRelX(
-            value=np.zeros(N_CHANNELS, dtype=np.float32),
-            description="x on the shank, um",
-        ),
-        "rel_y": ElectrodesTableRelY(value=depth, description="y on the shank, um"),
-    }
-    electrodes = ElectrodesTable(
-        name="electrodes",
-        description="the channels of the probe",
-        id=ElementIdentifiers(name="id", value=np.arange(N_CHANNELS)),
-        colnames=list(columns),
-        **columns,
-    )
-
-    # A region of the electrodes table: the rows (channels) a series recorded.
-    # `table` is the table model; the file gets an object reference to it.
-    recorded = DynamicTableRegion(
-        name="electrodes",
-        value=np.arange(N_CHANNELS),
-        table=electrodes,
-        description="all channels of the probe",
-    )
-
-    # The raw voltage trace: float32 stays float32 in the file. `conversion`
-    # scales it to the schema's unit (volts); `starting_time` + `rate` give the
-    # sample times without storing a timestamps array.
-    raw = ElectricalSeries(
-        name="ElectricalSeries",
-        description="raw voltage from the probe",
-        data=ElectricalSeriesData(
-            value=rng.normal(0, 50, size=(3_000, N_CHANNELS)).astype(np.float32),
+    # one row per channel; x, y, z, rel_x, rel_y are the schema's float32 columns
+    for channel in range(N_CHANNELS):
+        depth = channel * 20.0
+        nwbfile.add_electrode(
+            group=shank,
+            location="CA1",
+            x=-2000.0,
+            y=1500.0 + depth,
+            z=1500.0,
+            rel_x=0.0,
+            rel_y=depth,
+        )
+    # the raw voltage: float32 stays float32; conversion scales it to volts
+    nwbfile.add_acquisition(
+        ElectricalSeries(
+            name="ElectricalSeries",
+            description="raw voltage from the probe",
+            data=rng.normal(0, 50, size=(3_000, N_CHANNELS)).astype(np.float32),
             conversion=1e-6,  # stored in microvolts
-        ),
-        starting_time=TimeSeriesStartingTime(value=0.0, rate=RATE),
-        electrodes=recorded,
-    )
-
-    # Sorted units with ragged spike times: all spikes of all units in one
-    # VectorData, and a VectorIndex of cumulative ends (unit i's spikes are
-    # spike_times[index[i-1]:index[i]]). The index's `target` is the data model.
-    # The writer stores the index in the smallest unsigned dtype that fits; give
-    # it as a numpy array (a Python list is cast to the schema's uint8).
-    spikes = [np.sort(rng.uniform(0, 0.1, size=n)) for n in (5, 12, 3)]
-    spike_times = UnitsSpikeTimes(
-        value=np.concatenate(spikes),
-        description="spike times of each unit, s",
-        resolution=1 / RATE,  # spikes were detected on the 30 kHz samples
-    )
-    units = Units(
-        name="units",
-        description="units sorted from the probe",
-        id=ElementIdentifiers(name="id", value=np.arange(len(spikes))),
-        spike_times=spike_times,
-        spike_times_index=VectorIndex(
-            name="spike_times_index",
-            value=np.cumsum([len(s) for s in spikes]),
-            target=spike_times,
-            description="index into spike_times",
-        ),
-        # columns beyond the schema's are children
-        children=[
-            VectorData(
-                name="quality",
-                value=["good", "good", "mua"],
-                description="curation label",
-            )
-        ],
-        # the index is not a column of its own: it belongs to spike_times
-        colnames=["spike_times", "quality"],
-    )
-
-    return new_nwbfile(
-        "nwbgen-example-ecephys-from-scratch",
-        "a probe in CA1 during a simple task (synthetic data)",
-        # untyped groups of the schema have their own classes (NWBFileGeneral,
-        # NWBFileGeneralDevices, ...); typed members go in their `children`
-        general=NWBFileGeneral(
-            experimenter=["Doe, Jane"],
-            experiment_description="extracellular recording during a 2AFC task",
-            keywords=["ecephys", "CA1", "example"],
-            lab="nwbgen",
-            institution="nowhere",
-            subject=subject(),
-            devices=NWBFileGeneralDevices(children=[probe]),
-            extracellular_ephys=NWBFileGeneralExtracellularEphys(
-                electrodes=electrodes, children=[shank]
+            rate=RATE,
+            electrodes=nwbfile.create_electrode_table_region(
+                region=list(range(N_CHANNELS)), description="all channels of the probe"
             ),
-        ),
-        acquisition=[raw],
-        units=units,
-        intervals=NWBFileIntervals(trials=build_trials()),
+        )
     )
+    # sorted units: ragged spike times through a VectorIndex built by add_unit
+    nwbfile.add_unit_column(name="quality", description="curation label")
+    for n, quality in zip((5, 12, 3), ("good", "good", "mua")):
+        nwbfile.add_unit(
+            spike_times=np.sort(rng.uniform(0, 0.1, size=n)), quality=quality
+        )
+    nwbfile.units.spike_times.resolution = 1 / RATE  # detected on the 30 kHz samples
+    add_trials(nwbfile)
+    return nwbfile
 
 
 # -- (b) trials ----------------------------------------------------------------------
 
 
-def build_trials(n: int = 5) -> TimeIntervals:
-    """A trials table: start/stop times (required columns) and one more column."""
-    # The schema's dtype for times here is float32. Numeric schema dtypes are
-    # minimums: a float64 numpy array stays float64 (as pynwb writes it), while
-    # a list of Python floats would be cast to float32.
-    start = np.arange(n, dtype=np.float64) * 0.02
-    return TimeIntervals(
-        name="trials",
-        description="trials of the task",
-        id=ElementIdentifiers(name="id", value=np.arange(n)),
-        start_time=TimeIntervalsStartTime(value=start, description="trial start, s"),
-        stop_time=TimeIntervalsStopTime(
-            value=start + 0.015, description="trial stop, s"
-        ),
-        children=[
-            VectorData(
-                name="correct",
-                value=np.array([True, False, True, True, False][:n]),
-                description="whether the animal chose correctly",
-            )
-        ],
-        colnames=["start_time", "stop_time", "correct"],
+def add_trials(nwbfile: NWBFile, n: int = 5) -> None:
+    """Trials: start/stop times (the schema's columns) and one more column."""
+    nwbfile.add_trial_column(
+        name="correct", description="whether the animal chose correctly"
     )
+    for i in range(n):
+        start = i * 0.02
+        nwbfile.add_trial(
+            start_time=start, stop_time=start + 0.015, correct=i in (0, 2, 3)
+        )
 
 
 # -- (c) optical physiology ----------------------------------------------------------
@@ -320,92 +156,68 @@ FRAMES, WIDTH, HEIGHT, N_ROIS = 20, 16, 12, 3
 
 def build_ophys() -> NWBFile:
     rng = np.random.default_rng(2)
-
-    microscope = Device(name="microscope", description="a two-photon microscope")
-    green = OpticalChannel(
-        name="green", description="GCaMP emission", emission_lambda=510.0
+    nwbfile = new_nwbfile(
+        "nwbgen-example-ophys-from-scratch",
+        "two-photon imaging in V1 (synthetic data)",
+        experiment_description="calcium imaging of spontaneous activity",
+        keywords=["ophys", "two-photon", "example"],
     )
-    plane = ImagingPlane(
+    microscope = nwbfile.create_device(
+        name="microscope", description="a two-photon microscope"
+    )
+    plane = nwbfile.create_imaging_plane(
         name="plane0",
+        optical_channel=OpticalChannel(
+            name="green", description="GCaMP emission", emission_lambda=510.0
+        ),
         description="layer 2/3 of V1",
+        device=microscope,
         excitation_lambda=920.0,
         imaging_rate=30.0,
         indicator="GCaMP6f",
         location="VISp",  # Allen CCF names, as nwbinspector suggests
-        device=microscope,  # a link to /general/devices/microscope
-        children=[green],  # optical channels are members of the plane
     )
-
-    movie = TwoPhotonSeries(
-        name="TwoPhotonSeries",
-        description="a tiny movie",
-        data=TwoPhotonSeriesData(
-            value=rng.integers(0, 4096, size=(FRAMES, WIDTH, HEIGHT), dtype=np.uint16),
+    nwbfile.add_acquisition(
+        TwoPhotonSeries(
+            name="TwoPhotonSeries",
+            description="a tiny movie",
+            data=rng.integers(0, 4096, size=(FRAMES, WIDTH, HEIGHT), dtype=np.uint16),
             unit="n.a.",
-        ),
-        starting_time=TimeSeriesStartingTime(value=0.0, rate=30.0),
-        field_of_view=np.array([0.0005, 0.0004], dtype=np.float32),
-        imaging_plane=plane,
+            rate=30.0,
+            field_of_view=np.array([0.0005, 0.0004], dtype=np.float32),
+            imaging_plane=plane,
+        )
     )
-
-    # ROIs as image masks: one (WIDTH, HEIGHT) weight image per ROI.
-    masks = np.zeros((N_ROIS, WIDTH, HEIGHT), dtype=np.float32)
-    for i in range(N_ROIS):
-        masks[i, 4 * i : 4 * i + 4, 3:7] = 1.0
+    # ROIs as image masks: one (WIDTH, HEIGHT) weight image per ROI
     segmentation = PlaneSegmentation(
-        name="PlaneSegmentation",
-        description="hand-drawn ROIs",
-        id=ElementIdentifiers(name="id", value=np.arange(N_ROIS)),
-        image_mask=PlaneSegmentationImageMask(
-            value=masks, description="weight of each pixel in each ROI"
-        ),
-        reference_images=PlaneSegmentationReferenceImages(),
-        imaging_plane=plane,
-        colnames=["image_mask"],
+        name="PlaneSegmentation", description="hand-drawn ROIs", imaging_plane=plane
     )
-
-    # Fluorescence of each ROI over time; `rois` says which rows of the plane
-    # segmentation the columns of `data` are.
-    roi_response = RoiResponseSeries(
-        name="RoiResponseSeries",
-        description="mean fluorescence in each ROI",
-        data=RoiResponseSeriesData(
-            value=rng.random((FRAMES, N_ROIS)).astype(np.float32), unit="a.u."
-        ),
-        starting_time=TimeSeriesStartingTime(value=0.0, rate=30.0),
-        rois=DynamicTableRegion(
-            name="rois",
-            value=np.arange(N_ROIS),
-            table=segmentation,
-            description="all ROIs",
-        ),
+    for i in range(N_ROIS):
+        mask = np.zeros((WIDTH, HEIGHT), dtype=np.float32)
+        mask[4 * i : 4 * i + 4, 3:7] = 1.0
+        segmentation.add_row(image_mask=mask)
+    ophys = nwbfile.create_processing_module(
+        name="ophys", description="optical physiology processed data"
     )
-
-    ophys = ProcessingModule(
-        name="ophys",
-        description="optical physiology processed data",
-        children=[
-            ImageSegmentation(children=[segmentation]),
-            Fluorescence(children=[roi_response]),
-        ],
+    ophys.add(ImageSegmentation(children=[segmentation]))
+    # fluorescence of each ROI; `rois`: the rows of the segmentation it covers
+    ophys.add(
+        Fluorescence(
+            children=[
+                RoiResponseSeries(
+                    name="RoiResponseSeries",
+                    description="mean fluorescence in each ROI",
+                    data=rng.random((FRAMES, N_ROIS)).astype(np.float32),
+                    unit="a.u.",
+                    rate=30.0,
+                    rois=segmentation.create_region(
+                        name="rois", region=list(range(N_ROIS)), description="all ROIs"
+                    ),
+                )
+            ]
+        )
     )
-
-    return new_nwbfile(
-        "nwbgen-example-ophys-from-scratch",
-        "two-photon imaging in V1 (synthetic data)",
-        general=NWBFileGeneral(
-            experimenter=["Doe, Jane"],
-            experiment_description="calcium imaging of spontaneous activity",
-            keywords=["ophys", "two-photon", "example"],
-            lab="nwbgen",
-            institution="nowhere",
-            subject=subject(),
-            devices=NWBFileGeneralDevices(children=[microscope]),
-            optophysiology=NWBFileGeneralOptophysiology(children=[plane]),
-        ),
-        acquisition=[movie],
-        processing=[ophys],
-    )
+    return nwbfile
 
 
 # -- writing -------------------------------------------------------------------------

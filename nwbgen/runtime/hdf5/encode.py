@@ -222,7 +222,11 @@ _TEXT_ASCII = Kind("text", ASCII)
 
 
 def _to_number(value: Any, kind: Kind) -> np.ndarray:
-    own = isinstance(value, (np.ndarray, np.generic))
+    # numpy values carry their dtype (a list of numpy scalars too: a table's rows
+    # as ``add_row`` collects them); Python numbers take the schema's
+    own = isinstance(value, (np.ndarray, np.generic)) or (
+        isinstance(value, list) and bool(value) and isinstance(value[0], np.generic)
+    )
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"expected numbers, got {array.dtype} values")

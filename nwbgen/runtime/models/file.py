@@ -39,7 +39,7 @@ def ensure(model: Any, field: str, **values: Any) -> Any:
     if found is None:
         klass = field_class(type(model), field)
         fields = built(klass).__pydantic_fields__
-        if "name" in fields and fields["name"].is_required():
+        if "name" in fields:  # named as the field, as a read names it
             values.setdefault("name", field)
         if "description" in fields and fields["description"].is_required():
             values.setdefault("description", _TABLES.get(field, field))

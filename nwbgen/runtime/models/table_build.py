@@ -44,6 +44,12 @@ def _cells(data: Any) -> list[Any]:
     return list(data)
 
 
+def _numpy(value: Any) -> Any:
+    """A Python float as numpy's float64, which the writer keeps (the schema's
+    float32 is a minimum), as hdmf stores the floats of ``add_row``."""
+    return np.float64(value) if type(value) is float else value
+
+
 def _growable(model: Any) -> list[Any]:
     """The ``value`` of column-like ``model`` as a list rows are appended to."""
     value = model.__dict__.get("value")
@@ -250,7 +256,7 @@ class TableBuildingMixin:
                 reason = str(exc)
         if column is None:
             raise self._fail(f"column {name!r}: {reason}")
-        column.__dict__["value"] = list(flat)
+        column.__dict__["value"] = [_numpy(v) for v in flat]
         if n == 0 and not names and rows:
             self._ids().extend(range(rows))
         self._put(name, column)
@@ -407,11 +413,11 @@ class TableBuildingMixin:
             if target is not None:
                 self._check_rows(name, cells, target, row)
             self._check_kind(name, column, cells[0] if cells else None, row)
-            return _growable(column), _growable(index), cells
+            return _growable(column), _growable(index), [_numpy(c) for c in cells]
         if target is not None:
             self._check_rows(name, [value], target, row)
         self._check_kind(name, column, value, row)
-        return _growable(column), None, value
+        return _growable(column), None, _numpy(value)
 
     def _check_kind(self, name: str, column: Any, value: Any, row: int) -> None:
         """A cell of the kind the column holds: the schema's dtype, else the

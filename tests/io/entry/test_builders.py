@@ -144,28 +144,17 @@ def build_with_pynwb() -> Any:
 
 
 def build_with_nwbgen() -> Any:
-    from nwbgen.generated.core.v2_11_0 import (
-        ElectricalSeries,
-        Fluorescence,
-        ImageSegmentation,
-        NWBFile,
-        OpticalChannel,
-        PlaneSegmentation,
-        Position,
-        RoiResponseSeries,
-        SpatialSeries,
-        Subject,
-        TimeSeries,
-        TwoPhotonSeries,
-    )
+    from nwbgen.generated.core import v2_11_0 as core
 
-    nwbfile = NWBFile(
+    nwbfile = core.NWBFile(
         session_description="a mouse on a wheel",
         identifier="build-1",
         session_start_time=START,
         lab="Lab",
         experimenter=["Doe, Jane"],
-        subject=Subject(subject_id="m1", species="Mus musculus", age="P90D", sex="F"),
+        subject=core.Subject(
+            subject_id="m1", species="Mus musculus", age="P90D", sex="F"
+        ),
     )
     device = nwbfile.create_device(name="probe", description="a probe")
     nwbfile.add_electrode_column(name="label", description="electrode label")
@@ -186,7 +175,7 @@ def build_with_nwbgen() -> Any:
         region=[0, 1, 2, 3], description="all"
     )
     nwbfile.add_acquisition(
-        ElectricalSeries(
+        core.ElectricalSeries(
             name="raw", data=RAW, electrodes=region, starting_time=0.0, rate=1000.0
         )
     )
@@ -203,7 +192,7 @@ def build_with_nwbgen() -> Any:
     microscope = nwbfile.create_device(name="scope", description="2p")
     plane = nwbfile.create_imaging_plane(
         name="plane",
-        optical_channel=OpticalChannel(
+        optical_channel=core.OpticalChannel(
             name="green", description="green", emission_lambda=520.0
         ),
         description="V1",
@@ -214,23 +203,25 @@ def build_with_nwbgen() -> Any:
         location="V1",
     )
     nwbfile.add_acquisition(
-        TwoPhotonSeries(
+        core.TwoPhotonSeries(
             name="movie", data=MOVIE, imaging_plane=plane, rate=30.0, unit="a.u."
         )
     )
     ophys = nwbfile.create_processing_module(
         name="ophys", description="optical physiology"
     )
-    cells = PlaneSegmentation(name="cells", description="ROIs", imaging_plane=plane)
-    ophys.add(ImageSegmentation(name="ImageSegmentation", children=[cells]))
+    cells = core.PlaneSegmentation(
+        name="cells", description="ROIs", imaging_plane=plane
+    )
+    ophys.add(core.ImageSegmentation(name="ImageSegmentation", children=[cells]))
     for mask in MASKS:
         cells.add_row(image_mask=mask)
     rois = cells.create_region(name="rois", region=[0, 1, 2], description="all ROIs")
     ophys.add(
-        Fluorescence(
+        core.Fluorescence(
             name="Fluorescence",
             children=[
-                RoiResponseSeries(
+                core.RoiResponseSeries(
                     name="dff", data=FLUO, rois=rois, unit="a.u.", rate=30.0
                 )
             ],
@@ -238,10 +229,10 @@ def build_with_nwbgen() -> Any:
     )
     behavior = nwbfile.create_processing_module(name="behavior", description="behavior")
     behavior.add(
-        Position(
+        core.Position(
             name="Position",
             children=[
-                SpatialSeries(
+                core.SpatialSeries(
                     name="xy",
                     data=XY,
                     reference_frame="the arena's corner",
@@ -252,7 +243,7 @@ def build_with_nwbgen() -> Any:
         )
     )
     nwbfile.add_acquisition(
-        TimeSeries(
+        core.TimeSeries(
             name="speed", data=XY[:, 0], unit="m/s", timestamps=np.arange(30) / 10
         )
     )
