@@ -79,7 +79,7 @@ def group_imports(views: set[ImportView]) -> tuple[ImportLine, ...]:
         module = line.module
         if module == "__future__":
             section = 0
-        elif module in ("datetime", "typing"):
+        elif module in ("collections.abc", "datetime", "typing"):
             section = 1
         elif module.startswith("nwbgen"):
             section = 3

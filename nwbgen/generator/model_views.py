@@ -21,6 +21,7 @@ from .hints import compatible, optional, pystr, slot_hint
 from .imports import ImportLine, ImportView, group_imports, import_sort_key, sort_key
 from .members import Role, role_of
 from .naming import package_name
+from .row_views import RowView, row_view
 
 #: behaviour mixed into the hdmf table types (``nwbgen.runtime.models.tables``)
 TABLE_MIXINS = {
@@ -84,6 +85,12 @@ class ClassView:
     docstring: str
     nwb_type: str  # repr of (namespace, type) or ""
     fields: tuple[FieldView, ...]
+    #: a table's typed row model (``row_views``), defined just before it
+    row: RowView | None = None
+
+
+def _row_name(cls: ClassView) -> tuple[str, ...]:
+    return (cls.row.name,) if cls.row is not None else ()
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,12 @@ class ModelViewBuilder:
         imports = []
         types = []
         for module in sorted(modules, key=lambda m: m.name):
-            names = tuple(sorted((c.name for c in module.classes), key=import_sort_key))
+            names = tuple(
+                sorted(
+                    (n for c in module.classes for n in (c.name, *_row_name(c))),
+                    key=import_sort_key,
+                )
+            )
             imports.append(ImportLine(f".{module.name}", names))
             exported.extend(names)
         for cls in schema.classes.values():
@@ -208,6 +220,18 @@ class ModelViewBuilder:
                     ("DynamicTable", "AlignedDynamicTable")
                 ):
                     other.add(ImportView(self.index.runtime_import, "no_columns"))
+                if mixin == "NWBFileMixin" and "file_create_date" in cls.attributes:
+                    other.add(ImportView(self.index.runtime_import, "created_now"))
+            if self._row(cls) is not None:
+                other.update(
+                    {
+                        ImportView("collections.abc", "Iterator"),
+                        ImportView("typing", "Any"),
+                        ImportView("typing", "ClassVar"),
+                        ImportView("numpy", "", "np"),
+                        ImportView(self.index.runtime_import, "TableRow"),
+                    }
+                )
             for slot in cls.attributes.values():
                 _, refs, needs = slot_hint(self.index, slot)
                 soft.update(self.index.info[r] for r in refs)
@@ -359,7 +383,15 @@ class ModelViewBuilder:
             docstring=docstring(str(cls.description or "")),
             nwb_type=nwb_type,
             fields=fields,
+            row=self._row(cls),
         )
+
+    def _row(self, cls: ClassDefinition) -> RowView | None:
+        row = row_view(self.index, cls, ann(cls, "python_name"))
+        taken = row is not None and any(
+            info.python_name == row.name for info in self.index.info.values()
+        )
+        return None if taken else row
 
     def _field_hints(self, linkml_name: str) -> dict[str, str]:
         """Field name -> hint (in LinkML names) of a class, inherited fields included."""
@@ -429,6 +461,14 @@ class ModelViewBuilder:
     ) -> str | None:
         """A table starts with no columns and no rows: ``add_column`` and
         ``add_row`` keep ``colnames`` and ``id`` right from there."""
+        if owner is not None and table_mixin(owner) == "NWBFileMixin":
+            # pynwb's: created now; time zero is the session start (filled by
+            # NWBFileMixin from session_start_time)
+            if slot.name == "file_create_date":
+                return "default_factory=created_now"
+            if slot.name == "timestamps_reference_time":
+                return "None"
+            return None
         if owner is None or table_mixin(owner) not in (
             "DynamicTableMixin",
             "AlignedDynamicTableMixin",

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from .models.arrays import Array, ArraySpec
 from .models.base import DatasetModel, GroupModel, NWBModel
-from .models.file import NWBFileMixin
+from .models.file import NWBFileMixin, created_now
 from .models.tables import (
     AlignedDynamicTableMixin,
     DynamicTableMixin,
     DynamicTableRegionMixin,
+    TableRow,
     VectorIndexMixin,
     no_columns,
 )
@@ -67,8 +68,10 @@ __all__ = [
     "NWBModel",
     "ReadContext",
     "Reader",
+    "TableRow",
     "VectorIndexMixin",
     "WriteContext",
     "Writer",
+    "created_now",
     "no_columns",
 ]

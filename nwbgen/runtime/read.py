@@ -33,6 +33,7 @@ from .hdf5.files import READING, damaged, is_hdf5_failure
 from .hdf5.objects import ObjectMap, location, object_key
 from .hdf5.structure import CHECK_ITEMS, index_problem, region_problem
 from .models.base import NWBModel
+from .models.file import created_now
 from .models.tables import DynamicTableRegionMixin, VectorIndexMixin, no_columns
 from .read_frame import ReadFrame, filename_of, name_of
 from .source import Source, Violation, source_of
@@ -256,11 +257,13 @@ class ReadContext:
         if self.validate:
             try:
                 cls.__init__(model, **values)
-                for name in _empty_groups(cls).difference(values):
+                for name in _absent_as_none(cls).difference(values):
                     # required, though a builder would make it: absent as read
                     model.__dict__[name] = None
                     self.violation(frame.path, f"{name}: Field required")
                     frame.source.as_read.add(name)
+                for name in _filled_by_builders(cls).difference(values):
+                    model.__dict__[name] = None  # pynwb's default, not the file's
             except ValidationError as exc:
                 for error in exc.errors(include_url=False):
                     loc = ".".join(str(p) for p in error["loc"])
@@ -298,11 +301,29 @@ def _empty_groups(cls: type) -> frozenset[str]:
         found = _EMPTY_GROUPS[cls] = frozenset(
             name
             for name, info in cls.__pydantic_fields__.items()  # type: ignore[attr-defined]
-            if info.default_factory is no_columns
+            if info.default_factory in (no_columns, created_now)
             or (
                 info.default_factory is not None
-                and isinstance(info.default_factory(), NWBModel)  # type: ignore[call-arg]
+                and isinstance(info.default_factory(), NWBModel)
             )
+        )
+    return found
+
+
+_FILLED: dict[type, frozenset[str]] = {}
+
+
+def _filled_by_builders(cls: type) -> frozenset[str]:
+    """Fields whose default is ``None`` (a model validator may fill them from
+    others, as ``NWBFile.timestamps_reference_time``): a read keeps them absent."""
+    found = _FILLED.get(cls)
+    if found is None:
+        found = _FILLED[cls] = frozenset(
+            name
+            for name, info in cls.__pydantic_fields__.items()  # type: ignore[attr-defined]
+            if not info.is_required()
+            and info.default is None
+            and info.default_factory is None
         )
     return found
 

@@ -59,16 +59,23 @@ class _InheritedNames(Mapping[str, Any]):
         return len(self._names())
 
 
+_MODEL_CONFIG = ConfigDict(
+    defer_build=True,
+    arbitrary_types_allowed=True,
+    extra="forbid",
+    protected_namespaces=(),
+    validate_default=False,
+)
+
+
 class NWBModel(BaseModel):
     """An object of an NWB file: a group or a dataset with its HDF5 name."""
 
-    model_config = ConfigDict(
-        defer_build=True,
-        arbitrary_types_allowed=True,
-        extra="forbid",
-        protected_namespaces=(),
-        validate_default=False,
-    )
+    # By name, not a literal ``ConfigDict(...)``: the pydantic mypy plugin then
+    # gives ``__init__`` a ``**kwargs`` for pynwb's flat keywords (``rate=``,
+    # ``lab=``, routed by ``_member_values``); at run time extra="forbid" still
+    # makes any other keyword an error.
+    model_config = _MODEL_CONFIG
 
     #: (namespace, neurodata_type) for typed classes; None for nested member classes
     __nwb_type__: ClassVar[tuple[str, str] | None] = None
@@ -128,7 +135,7 @@ _SINGLE_MEMBERS: dict[type, dict[str, type]] = {}
 def _starts_at_zero(klass: type) -> bool:
     """A scalar float dataset (``starting_time``): given only its attributes, its
     value is 0.0."""
-    info = built(klass).__pydantic_fields__.get("value")  # type: ignore[attr-defined]
+    info = built(klass).__pydantic_fields__.get("value")
     return info is not None and info.annotation is float
 
 
@@ -144,7 +151,7 @@ def _attribute_owners(cls: type) -> dict[str, str]:
         found = {}
         for member, klass in _single_members(cls).items():
             if issubclass(klass, DatasetModel):
-                for attr in built(klass).__pydantic_fields__:  # type: ignore[attr-defined]
+                for attr in built(klass).__pydantic_fields__:
                     if attr not in ("name", "value"):
                         found.setdefault(attr, member)
         _ATTRIBUTE_OWNERS[cls] = found
@@ -156,7 +163,7 @@ def _single_members(cls: type) -> dict[str, type]:
     found = _SINGLE_MEMBERS.get(cls)
     if found is None:
         found = {}
-        for name, info in built(cls).__pydantic_fields__.items():  # type: ignore[attr-defined]
+        for name, info in built(cls).__pydantic_fields__.items():
             if name == "children":
                 continue
             classes = model_classes(info.annotation)
@@ -193,7 +200,7 @@ class GroupModel(NWBModel):
         """Put ``models`` among this group's members by type, by their names; a
         name already taken, or a model of a type the group does not hold (or of
         another namespace version), is a :class:`BuildError`. Returns the last."""
-        fields = built(type(self)).__pydantic_fields__  # type: ignore[attr-defined]
+        fields = built(type(self)).__pydantic_fields__
         if "children" not in fields:
             raise BuildError(
                 f"{type(self).__name__} {self.name!r} holds no members by type"
@@ -210,12 +217,14 @@ class GroupModel(NWBModel):
                     f"{type(model).__module__}.{type(model).__name__} "
                     f"{getattr(model, 'name', '?')!r}: it holds {names}"
                 )
-            if model.name in children:
+            name: str = getattr(
+                model, "name"
+            )  # noqa: B009 - an isinstance-narrowed object
+            if name in children:
                 raise BuildError(
-                    f"{type(self).__name__} {self.name!r} already holds "
-                    f"{model.name!r}"
+                    f"{type(self).__name__} {self.name!r} already holds {name!r}"
                 )
-            children[model.name] = model
+            children[name] = model
         self.__pydantic_fields_set__.add("children")
         return models[-1] if models else None
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 
-def built(cls: type) -> type:
+def built(cls: type) -> Any:
     """``cls`` with its pydantic schema built (models defer it to first use), so
     that its field annotations are classes, not names."""
     if not getattr(cls, "__pydantic_complete__", True):
@@ -42,13 +42,13 @@ def model_classes(annotation: Any) -> list[type]:
 
 def field_classes(cls: type, name: str) -> list[type]:
     """The model classes field ``name`` of model class ``cls`` admits."""
-    fields = built(cls).__pydantic_fields__  # type: ignore[attr-defined]
+    fields = built(cls).__pydantic_fields__
     if name not in fields:
         raise AttributeError(f"{cls.__name__} has no member {name!r}")
     return model_classes(fields[name].annotation)
 
 
-def field_class(cls: type, name: str) -> type:
+def field_class(cls: type, name: str) -> Any:
     """The (first) model class field ``name`` of ``cls`` holds."""
     found = field_classes(cls, name)
     if not found:
@@ -56,7 +56,7 @@ def field_class(cls: type, name: str) -> type:
     return found[0]
 
 
-def child_class(cls: type, base_name: str) -> type:
+def child_class(cls: type, base_name: str) -> Any:
     """The class of ``cls``'s children that is, or derives from, the class named
     ``base_name`` (the most general such class)."""
     for candidate in field_classes(cls, "children"):
@@ -66,7 +66,7 @@ def child_class(cls: type, base_name: str) -> type:
     raise TypeError(f"{cls.__name__} holds no {base_name} by type")
 
 
-def sibling_class(model_cls: type, name: str) -> type:
+def sibling_class(model_cls: type, name: str) -> Any:
     """Class ``name`` of the module that defines ``model_cls`` (or of one of its
     bases' modules): the generated module's own neighbours."""
     import sys

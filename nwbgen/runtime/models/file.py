@@ -32,6 +32,12 @@ _TABLES = {
 }
 
 
+def created_now() -> Any:
+    """A new file's ``file_create_date``: now, in UTC (the generated default; a
+    read leaves it absent when the file lacks it)."""
+    return [datetime.now(timezone.utc)]
+
+
 def ensure(model: Any, field: str, **values: Any) -> Any:
     """Member ``field`` of ``model``, created (of its declared class, named after
     the field, with ``values``) when it is absent."""

@@ -27,7 +27,7 @@ from .fields import built, field_class, model_classes, sibling_class
 NOT_COLUMNS = frozenset({"name", "colnames", "description", "id", "children"})
 
 
-def no_columns() -> list[str]:
+def no_columns() -> Any:
     """A new table's ``colnames`` (the generated default; a read leaves it
     absent when the file lacks it)."""
     return []
@@ -77,7 +77,7 @@ def _kind_of(value: Any) -> str | None:
     return None
 
 
-class _Ids(list):  # type: ignore[type-arg]
+class _Ids(list[Any]):
     """A table's ids as rows are added: a list that answers "is this id taken"
     in O(1) (hdmf's ``enforce_unique_id`` scans the ids: O(n^2) for n rows)."""
 
@@ -100,10 +100,10 @@ class TableBuildingMixin:
     # -- the classes this table's columns are made of ----------------------------
 
     @classmethod
-    def _column_class(cls, name: str, region: bool) -> type:
+    def _column_class(cls, name: str, region: bool) -> Any:
         """The class the schema declares for column ``name``, else VectorData (or
         DynamicTableRegion), of this table's hdmf-common version."""
-        fields = built(cls).__pydantic_fields__  # type: ignore[attr-defined]
+        fields = built(cls).__pydantic_fields__
         if name in fields and name not in NOT_COLUMNS:
             found = model_classes(fields[name].annotation)
             if found:
@@ -112,8 +112,8 @@ class TableBuildingMixin:
         return sibling_class(id_class, "DynamicTableRegion" if region else "VectorData")
 
     @classmethod
-    def _index_class(cls, name: str) -> type:
-        fields = built(cls).__pydantic_fields__  # type: ignore[attr-defined]
+    def _index_class(cls, name: str) -> Any:
+        fields = built(cls).__pydantic_fields__
         key = f"{name}_index"
         if key in fields:
             found = model_classes(fields[key].annotation)
@@ -161,10 +161,10 @@ class TableBuildingMixin:
         a column of sequences is ragged (a VectorIndex is built), the index
         gives the ids."""
         described = dict(column_descriptions or {})
-        fields = built(cls).__pydantic_fields__  # type: ignore[attr-defined]
+        fields = built(cls).__pydantic_fields__
         if "description" in fields:
             values.setdefault("description", table_description or name)
-        table = cls.model_construct(name=name, **values)
+        table = built(cls).model_construct(name=name, **values)
         for key in fields:
             table.__dict__.setdefault(key, None)
         for key, info in fields.items():
@@ -247,7 +247,8 @@ class TableBuildingMixin:
         if region:
             values["table"] = table
         column = None
-        for empty in ([None, []] if not flat else [flat]):
+        candidates: list[Any] = [None, []] if not flat else [flat]
+        for empty in candidates:
             values["value"] = empty
             try:
                 column = klass(**values)
@@ -335,7 +336,7 @@ class TableBuildingMixin:
             given.pop("id", None)
         n = len(self)  # type: ignore[arg-type]
         names = list(self.column_names)  # type: ignore[attr-defined]
-        declared = built(type(self)).__pydantic_fields__  # type: ignore[attr-defined]
+        declared = built(type(self)).__pydantic_fields__
         new = [k for k in given if k not in names]
         for key in new:
             if n or key not in declared or key in NOT_COLUMNS or key.endswith("_index"):
@@ -462,7 +463,7 @@ def _schema_dtype(column_cls: type) -> str | None:
     if column_cls in _SCHEMA_DTYPES:
         return _SCHEMA_DTYPES[column_cls]
     found = None
-    info = built(column_cls).__pydantic_fields__.get("value")  # type: ignore[attr-defined]
+    info = built(column_cls).__pydantic_fields__.get("value")
     for meta in getattr(info, "metadata", ()) or ():
         dtype = getattr(meta, "dtype", None)
         if isinstance(dtype, str):
@@ -472,5 +473,5 @@ def _schema_dtype(column_cls: type) -> str | None:
 
 
 def _declared_description(cls: type, name: str) -> str:
-    info = built(cls).__pydantic_fields__.get(name)  # type: ignore[attr-defined]
+    info = built(cls).__pydantic_fields__.get(name)
     return str(getattr(info, "description", None) or name)

@@ -5,14 +5,16 @@ The generated ``DynamicTable``, ``VectorIndex``, ``DynamicTableRegion`` and
 add methods only (no fields), working on the fields every version of those types
 has: ``colnames``, ``id``, ``target``, ``table``, ``categories`` and the columns.
 
-Imports only numpy and the standard library (vendored into compiled packages).
+Imports only pydantic, numpy and the standard library (vendored into compiled packages).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from .fields import built, model_classes
 from .table_build import TableBuildingMixin, no_columns
@@ -21,6 +23,7 @@ __all__ = [
     "AlignedDynamicTableMixin",
     "DynamicTableMixin",
     "DynamicTableRegionMixin",
+    "TableRow",
     "VectorIndexMixin",
     "no_columns",
 ]
@@ -93,6 +96,33 @@ class DynamicTableRegionMixin:
         return [table.row(int(r)) for r in np.asarray(rows).reshape(-1)]
 
 
+class TableRow(BaseModel):
+    """One row of a table: the columns its schema declares as typed fields (the
+    generated ``UnitsRow``, ...), any other column as an extra. Reads like a dict
+    too (``row["quality"]``, ``dict(row)``), and ``add_row`` takes one."""
+
+    model_config = ConfigDict(
+        extra="allow", arbitrary_types_allowed=True, defer_build=True
+    )
+
+    def keys(self) -> list[str]:
+        """The columns this row has values of."""
+        declared = [k for k in type(self).model_fields if k in self.model_fields_set]
+        return declared + list(self.__pydantic_extra__ or {})
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.keys():
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self) == dict(other)
+        return BaseModel.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 _MEMBER_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -103,7 +133,7 @@ def _member_fields(cls: type) -> tuple[str, ...]:
     if found is None:
         found = _MEMBER_FIELDS[cls] = tuple(
             name
-            for name, info in built(cls).__pydantic_fields__.items()  # type: ignore[attr-defined]
+            for name, info in built(cls).__pydantic_fields__.items()
             if name not in ("name", "colnames", "description", "children")
             and model_classes(info.annotation)
         )
@@ -167,11 +197,12 @@ class DynamicTableMixin(TableBuildingMixin):
         return 0 if ids is None else len(ids.value)
 
     def __getitem__(self, key: Any) -> Any:
-        """``table["col"]`` is a column model, ``table[i]`` row ``i`` as a dict."""
+        """``table["col"]`` is a column model, ``table[i]`` row ``i`` (a typed
+        row: the generated ``<Table>Row``)."""
         if isinstance(key, str):
             return self.column(key)
         if isinstance(key, (int, np.integer)):
-            return self.row(int(key))
+            return self.row_model.model_construct(**self.row(int(key)))
         raise TypeError(f"index a table by column name or row number, not {key!r}")
 
     def __contains__(self, name: object) -> bool:
@@ -184,6 +215,20 @@ class DynamicTableMixin(TableBuildingMixin):
         if index is not None:
             return index.rows()
         return _values(self.column(name))
+
+    @property
+    def row_model(self) -> type[TableRow]:
+        """The class of this table's rows (``UnitsRow`` for ``Units``)."""
+        return getattr(type(self), "__row_model__", TableRow)
+
+    def _typed_rows(self) -> Iterator[TableRow]:
+        model = self.row_model
+        for i in range(len(self)):
+            yield model.model_construct(**self.row(i))
+
+    def rows(self) -> Iterator[TableRow]:
+        """The table's rows, typed, read as iterated."""
+        return self._typed_rows()
 
     def row(self, i: int) -> dict[str, Any]:
         """Row ``i``: column name -> value (a ragged cell is an array or list;

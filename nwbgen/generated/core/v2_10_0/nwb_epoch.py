@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec
+from nwbgen.runtime import Array, ArraySpec, TableRow
 
 from ...hdmf_common.v1_9_0.table import DynamicTable, VectorData, VectorIndex
 from .nwb_base import TimeSeriesReferenceVectorData
@@ -72,6 +73,15 @@ class TimeIntervalsTags(VectorData):
     ] = Field()
 
 
+class TimeIntervalsRow(TableRow):
+    """A row of TimeIntervals: its declared columns, typed; other columns as extras."""
+
+    start_time: float | None = None
+    stop_time: float | None = None
+    tags: list[str] | None = None
+    timeseries: list[Any] | None = None
+
+
 class TimeIntervals(DynamicTable):
     """A column-based table to store information about time intervals, one interval per row. Use `TimeIntervals` when each row naturally has a start and stop time and represents a contiguous period of time, often encompassing an experimental condition. Rows can optionally reference `TimeSeries` data via the `timeseries` column. Examples include trials, epochs, behavioral states (e.g., "running", "resting"), and invalid recording windows."""
 
@@ -94,3 +104,9 @@ class TimeIntervals(DynamicTable):
     timeseries_index: VectorIndex | None = Field(
         default=None, description="Index for timeseries."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = TimeIntervalsRow
+
+    def rows(self) -> Iterator[TimeIntervalsRow]:
+        """The table's rows, one TimeIntervalsRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]

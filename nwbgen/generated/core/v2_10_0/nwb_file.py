@@ -10,7 +10,14 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec, DatasetModel, GroupModel, NWBFileMixin
+from nwbgen.runtime import (
+    Array,
+    ArraySpec,
+    DatasetModel,
+    GroupModel,
+    NWBFileMixin,
+    created_now,
+)
 
 from ...hdmf_common.v1_9_0.resources import HERD
 from ...hdmf_common.v1_9_0.table import DynamicTable
@@ -427,7 +434,8 @@ class NWBFile(NWBFileMixin, NWBContainer):
             dtype="isodatetime", shape=((None,),), dims=(("num_modifications",),)
         ),
     ] = Field(
-        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.'
+        default_factory=created_now,
+        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.',
     )
     identifier: str = Field(
         description="A unique text identifier for the file. For example, concatenated lab name, file creation date/time and experimentalist, or a hash of these and/or other values. The goal is that the string should be unique to all other files."
@@ -439,7 +447,8 @@ class NWBFile(NWBFileMixin, NWBContainer):
         description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.'
     )
     timestamps_reference_time: datetime = Field(
-        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).'
+        default=None,
+        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).',
     )
     acquisition: NWBFileAcquisition = Field(
         default_factory=lambda: NWBFileAcquisition(),

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec
+from nwbgen.runtime import Array, ArraySpec, TableRow
 
 from ...hdmf_common.v1_10_0.table import DynamicTable, VectorData
 
@@ -62,6 +63,14 @@ class DurationVectorData(VectorData):
     )
 
 
+class EventsTableRow(TableRow):
+    """A row of EventsTable: its declared columns, typed; other columns as extras."""
+
+    timestamp: float | None = None
+    duration: float | None = None
+    annotation: str | None = None
+
+
 class EventsTable(DynamicTable):
     """A column-based table to store information about events, one event per row. Use `EventsTable` when each row is anchored at a single timestamp and duration is absent, optional, or mixed across rows. Additional columns may be added to store metadata about each event, such as the duration of the event. Examples include TTL pulses, licks, rewards, stimulus onsets, and detected ripples. Each `EventsTable` should hold events of a single type, so that all rows share the same set of per-event metadata columns. Events of different types (e.g., licks and stimulus presentations) should be stored in separate `EventsTable` instances."""
 
@@ -84,3 +93,9 @@ class EventsTable(DynamicTable):
     annotation: EventsTableAnnotation | None = Field(
         default=None, description="Column containing user annotations about events."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = EventsTableRow
+
+    def rows(self) -> Iterator[EventsTableRow]:
+        """The table's rows, one EventsTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec
+from nwbgen.runtime import Array, ArraySpec, TableRow
 
 from ...hdmf_common.v1_10_0.table import (
     DynamicTable,
@@ -166,6 +167,15 @@ class FrequencyBandsTableBandStdev(VectorData):
     ] = Field()
 
 
+class FrequencyBandsTableRow(TableRow):
+    """A row of FrequencyBandsTable: its declared columns, typed; other columns as extras."""
+
+    band_name: str | None = None
+    band_limits: np.ndarray | None = None
+    band_mean: float | None = None
+    band_stdev: float | None = None
+
+
 class FrequencyBandsTable(DynamicTable):
     """Table for describing the bands that DecompositionSeries was generated from. There should be one row in this table for each band."""
 
@@ -186,6 +196,12 @@ class FrequencyBandsTable(DynamicTable):
         default=None,
         description="The standard deviation (bandwidth) of each Gaussian filter, in Hz.",
     )
+
+    __row_model__: ClassVar[type[TableRow]] = FrequencyBandsTableRow
+
+    def rows(self) -> Iterator[FrequencyBandsTableRow]:
+        """The table's rows, one FrequencyBandsTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class DecompositionSeriesData(TimeSeriesData):
@@ -352,6 +368,18 @@ class UnitsWaveforms(VectorData):
     )
 
 
+class UnitsRow(TableRow):
+    """A row of Units: its declared columns, typed; other columns as extras."""
+
+    spike_times: np.ndarray | None = None
+    obs_intervals: np.ndarray | None = None
+    electrodes: list[int] | None = None
+    electrode_group: Any | None = None
+    waveform_mean: np.ndarray | None = None
+    waveform_sd: np.ndarray | None = None
+    waveforms: Any | None = None
+
+
 class Units(DynamicTable):
     """Data about spiking units. Event times of observed units (e.g., cell, synapse, etc.) should be concatenated and stored in spike_times."""
 
@@ -401,3 +429,9 @@ class Units(DynamicTable):
         default=None,
         description="Index into the 'waveforms_index' dataset. One value for every unit (row in the table). See 'waveforms' for more detail.",
     )
+
+    __row_model__: ClassVar[type[TableRow]] = UnitsRow
+
+    def rows(self) -> Iterator[UnitsRow]:
+        """The table's rows, one UnitsRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec, DatasetModel, GroupModel
+from nwbgen.runtime import Array, ArraySpec, DatasetModel, GroupModel, TableRow
 
 from ...hdmf_common.v1_10_0.table import (
     DynamicTable,
@@ -397,6 +398,14 @@ class TwoPhotonSeries(ImageSeries):
     )
 
 
+class PlaneSegmentationRow(TableRow):
+    """A row of PlaneSegmentation: its declared columns, typed; other columns as extras."""
+
+    image_mask: Any | None = None
+    pixel_mask: list[Any] | None = None
+    voxel_mask: list[Any] | None = None
+
+
 class PlaneSegmentation(DynamicTable):
     """Results from image segmentation of a specific imaging plane. At least one of `image_mask`, `pixel_mask`, or `voxel_mask` is required."""
 
@@ -427,6 +436,12 @@ class PlaneSegmentation(DynamicTable):
     imaging_plane: ImagingPlane = Field(
         description="Link to ImagingPlane object from which this data was generated."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = PlaneSegmentationRow
+
+    def rows(self) -> Iterator[PlaneSegmentationRow]:
+        """The table's rows, one PlaneSegmentationRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class ImageSegmentation(NWBDataInterface):

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec
+from nwbgen.runtime import Array, ArraySpec, TableRow
 
 from .nwb_base import (
     DynamicTable,
@@ -172,6 +173,15 @@ class DecompositionSeriesBandsBandStdev(VectorData):
     ] = Field()
 
 
+class DecompositionSeriesBandsRow(TableRow):
+    """A row of DecompositionSeriesBands: its declared columns, typed; other columns as extras."""
+
+    band_name: str | None = None
+    band_limits: np.ndarray | None = None
+    band_mean: float | None = None
+    band_stdev: float | None = None
+
+
 class DecompositionSeriesBands(DynamicTable):
     """Table for describing the bands that this series was generated from. There should be one row in this table for each band."""
 
@@ -188,6 +198,12 @@ class DecompositionSeriesBands(DynamicTable):
     band_stdev: DecompositionSeriesBandsBandStdev = Field(
         description="The standard deviation of Gaussian filters, in Hz."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = DecompositionSeriesBandsRow
+
+    def rows(self) -> Iterator[DecompositionSeriesBandsRow]:
+        """The table's rows, one DecompositionSeriesBandsRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class DecompositionSeries(TimeSeries):
@@ -268,6 +284,17 @@ class UnitsWaveformSd(VectorData):
     ] = Field()
 
 
+class UnitsRow(TableRow):
+    """A row of Units: its declared columns, typed; other columns as extras."""
+
+    spike_times: np.ndarray | None = None
+    obs_intervals: np.ndarray | None = None
+    electrodes: list[int] | None = None
+    electrode_group: Any | None = None
+    waveform_mean: np.ndarray | None = None
+    waveform_sd: np.ndarray | None = None
+
+
 class Units(DynamicTable):
     """Data about spiking units. Event times of observed units (e.g. cell, synapse, etc.) should be concatenated and stored in spike_times."""
 
@@ -303,6 +330,12 @@ class Units(DynamicTable):
         default=None,
         description="Spike waveform standard deviation for each spike unit.",
     )
+
+    __row_model__: ClassVar[type[TableRow]] = UnitsRow
+
+    def rows(self) -> Iterator[UnitsRow]:
+        """The table's rows, one UnitsRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 # Imported last: these modules import this one; the names are used in annotations only.

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec, DatasetModel
+from nwbgen.runtime import Array, ArraySpec, DatasetModel, TableRow
 
 from ...hdmf_common.v1_1_0.table import DynamicTable, VectorData, VectorIndex
 from .nwb_base import NWBContainer, TimeSeries, TimeSeriesData
@@ -304,6 +305,13 @@ class SweepTableSeries(VectorData):
     value: PatchClampSeries = Field()
 
 
+class SweepTableRow(TableRow):
+    """A row of SweepTable: its declared columns, typed; other columns as extras."""
+
+    sweep_number: int | None = None
+    series: list[Any] | None = None
+
+
 class SweepTable(DynamicTable):
     """The table which groups different PatchClampSeries together."""
 
@@ -317,3 +325,9 @@ class SweepTable(DynamicTable):
         description="The PatchClampSeries with the sweep number in that row."
     )
     series_index: VectorIndex = Field(description="Index for series.")
+
+    __row_model__: ClassVar[type[TableRow]] = SweepTableRow
+
+    def rows(self) -> Iterator[SweepTableRow]:
+        """The table's rows, one SweepTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]

@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
+import numpy as np
 from pydantic import Field
+
+from nwbgen.runtime import TableRow
 
 from ...hdmf_common.v1_1_0.table import DynamicTable, VectorData, VectorIndex
 
@@ -39,6 +43,15 @@ class TimeIntervalsTimeseries(VectorData):
     value: Any = Field()
 
 
+class TimeIntervalsRow(TableRow):
+    """A row of TimeIntervals: its declared columns, typed; other columns as extras."""
+
+    start_time: float | None = None
+    stop_time: float | None = None
+    tags: list[str] | None = None
+    timeseries: list[Any] | None = None
+
+
 class TimeIntervals(DynamicTable):
     """A container for aggregating epoch data and the TimeSeries that each epoch applies to."""
 
@@ -61,3 +74,9 @@ class TimeIntervals(DynamicTable):
     timeseries_index: VectorIndex | None = Field(
         default=None, description="Index for timeseries."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = TimeIntervalsRow
+
+    def rows(self) -> Iterator[TimeIntervalsRow]:
+        """The table's rows, one TimeIntervalsRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]

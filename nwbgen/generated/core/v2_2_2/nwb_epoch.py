@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec
+from nwbgen.runtime import Array, ArraySpec, TableRow
 
 from ...hdmf_common.v1_1_3.table import DynamicTable, VectorData, VectorIndex
 
@@ -94,6 +95,15 @@ class TimeIntervalsTimeseries(VectorData):
     ] = Field()
 
 
+class TimeIntervalsRow(TableRow):
+    """A row of TimeIntervals: its declared columns, typed; other columns as extras."""
+
+    start_time: float | None = None
+    stop_time: float | None = None
+    tags: list[str] | None = None
+    timeseries: list[Any] | None = None
+
+
 class TimeIntervals(DynamicTable):
     """A container for aggregating epoch data and the TimeSeries that each epoch applies to."""
 
@@ -116,3 +126,9 @@ class TimeIntervals(DynamicTable):
     timeseries_index: VectorIndex | None = Field(
         default=None, description="Index for timeseries."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = TimeIntervalsRow
+
+    def rows(self) -> Iterator[TimeIntervalsRow]:
+        """The table's rows, one TimeIntervalsRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]

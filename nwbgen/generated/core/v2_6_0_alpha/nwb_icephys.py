@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec, DatasetModel
+from nwbgen.runtime import Array, ArraySpec, DatasetModel, TableRow
 
 from ...hdmf_common.v1_6_0.table import (
     AlignedDynamicTable,
@@ -332,6 +333,13 @@ class SweepTableSeries(VectorData):
     value: list[PatchClampSeries] = Field()  # type: ignore[assignment]
 
 
+class SweepTableRow(TableRow):
+    """A row of SweepTable: its declared columns, typed; other columns as extras."""
+
+    sweep_number: int | None = None
+    series: list[Any] | None = None
+
+
 class SweepTable(DynamicTable):
     """[DEPRECATED] Table used to group different PatchClampSeries. SweepTable is being replaced by IntracellularRecordingsTable and SimultaneousRecordingsTable tables. Additional SequentialRecordingsTable, RepetitionsTable, and ExperimentalConditions tables provide enhanced support for experiment metadata."""
 
@@ -346,12 +354,24 @@ class SweepTable(DynamicTable):
     )
     series_index: VectorIndex = Field(description="Index for series.")
 
+    __row_model__: ClassVar[type[TableRow]] = SweepTableRow
+
+    def rows(self) -> Iterator[SweepTableRow]:
+        """The table's rows, one SweepTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
+
 
 class IntracellularElectrodesTableElectrode(VectorData):
     """Column for storing the reference to the intracellular electrode."""
 
     name: str = Field(default="electrode")
     value: list[IntracellularElectrode] = Field()  # type: ignore[assignment]
+
+
+class IntracellularElectrodesTableRow(TableRow):
+    """A row of IntracellularElectrodesTable: its declared columns, typed; other columns as extras."""
+
+    electrode: Any | None = None
 
 
 class IntracellularElectrodesTable(DynamicTable):
@@ -370,6 +390,18 @@ class IntracellularElectrodesTable(DynamicTable):
         description="Column for storing the reference to the intracellular electrode."
     )
 
+    __row_model__: ClassVar[type[TableRow]] = IntracellularElectrodesTableRow
+
+    def rows(self) -> Iterator[IntracellularElectrodesTableRow]:
+        """The table's rows, one IntracellularElectrodesTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
+
+
+class IntracellularStimuliTableRow(TableRow):
+    """A row of IntracellularStimuliTable: its declared columns, typed; other columns as extras."""
+
+    stimulus: Any | None = None
+
 
 class IntracellularStimuliTable(DynamicTable):
     """Table for storing intracellular stimulus related metadata."""
@@ -387,6 +419,18 @@ class IntracellularStimuliTable(DynamicTable):
         description="Column storing the reference to the recorded stimulus for the recording (rows)."
     )
 
+    __row_model__: ClassVar[type[TableRow]] = IntracellularStimuliTableRow
+
+    def rows(self) -> Iterator[IntracellularStimuliTableRow]:
+        """The table's rows, one IntracellularStimuliTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
+
+
+class IntracellularResponsesTableRow(TableRow):
+    """A row of IntracellularResponsesTable: its declared columns, typed; other columns as extras."""
+
+    response: Any | None = None
+
 
 class IntracellularResponsesTable(DynamicTable):
     """Table for storing intracellular response related metadata."""
@@ -403,6 +447,12 @@ class IntracellularResponsesTable(DynamicTable):
     response: TimeSeriesReferenceVectorData = Field(
         description="Column storing the reference to the recorded response for the recording (rows)"
     )
+
+    __row_model__: ClassVar[type[TableRow]] = IntracellularResponsesTableRow
+
+    def rows(self) -> Iterator[IntracellularResponsesTableRow]:
+        """The table's rows, one IntracellularResponsesTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class IntracellularRecordingsTable(AlignedDynamicTable):
@@ -437,6 +487,12 @@ class SimultaneousRecordingsTableRecordings(DynamicTableRegion):
     )
 
 
+class SimultaneousRecordingsTableRow(TableRow):
+    """A row of SimultaneousRecordingsTable: its declared columns, typed; other columns as extras."""
+
+    recordings: list[int] | None = None
+
+
 class SimultaneousRecordingsTable(DynamicTable):
     """A table for grouping different intracellular recordings from the IntracellularRecordingsTable table together that were recorded simultaneously from different electrodes."""
 
@@ -449,6 +505,12 @@ class SimultaneousRecordingsTable(DynamicTable):
     recordings_index: VectorIndex = Field(
         description="Index dataset for the recordings column."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = SimultaneousRecordingsTableRow
+
+    def rows(self) -> Iterator[SimultaneousRecordingsTableRow]:
+        """The table's rows, one SimultaneousRecordingsTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class SequentialRecordingsTableSimultaneousRecordings(DynamicTableRegion):
@@ -479,6 +541,13 @@ class SequentialRecordingsTableStimulusType(VectorData):
     ] = Field()
 
 
+class SequentialRecordingsTableRow(TableRow):
+    """A row of SequentialRecordingsTable: its declared columns, typed; other columns as extras."""
+
+    simultaneous_recordings: list[int] | None = None
+    stimulus_type: str | None = None
+
+
 class SequentialRecordingsTable(DynamicTable):
     """A table for grouping different sequential recordings from the SimultaneousRecordingsTable table together. This is typically used to group together sequential recordings where a sequence of stimuli of the same type with varying parameters have been presented in a sequence."""
 
@@ -495,6 +564,12 @@ class SequentialRecordingsTable(DynamicTable):
         description="The type of stimulus used for the sequential recording."
     )
 
+    __row_model__: ClassVar[type[TableRow]] = SequentialRecordingsTableRow
+
+    def rows(self) -> Iterator[SequentialRecordingsTableRow]:
+        """The table's rows, one SequentialRecordingsTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
+
 
 class RepetitionsTableSequentialRecordings(DynamicTableRegion):
     """A reference to one or more rows in the SequentialRecordingsTable table."""
@@ -503,6 +578,12 @@ class RepetitionsTableSequentialRecordings(DynamicTableRegion):
     table: SequentialRecordingsTable = Field(
         description="Reference to the SequentialRecordingsTable table that this table region applies to. This specializes the attribute inherited from DynamicTableRegion to fix the type of table that can be referenced here."
     )
+
+
+class RepetitionsTableRow(TableRow):
+    """A row of RepetitionsTable: its declared columns, typed; other columns as extras."""
+
+    sequential_recordings: list[int] | None = None
 
 
 class RepetitionsTable(DynamicTable):
@@ -518,6 +599,12 @@ class RepetitionsTable(DynamicTable):
         description="Index dataset for the sequential_recordings column."
     )
 
+    __row_model__: ClassVar[type[TableRow]] = RepetitionsTableRow
+
+    def rows(self) -> Iterator[RepetitionsTableRow]:
+        """The table's rows, one RepetitionsTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
+
 
 class ExperimentalConditionsTableRepetitions(DynamicTableRegion):
     """A reference to one or more rows in the RepetitionsTable table."""
@@ -526,6 +613,12 @@ class ExperimentalConditionsTableRepetitions(DynamicTableRegion):
     table: RepetitionsTable = Field(
         description="Reference to the RepetitionsTable table that this table region applies to. This specializes the attribute inherited from DynamicTableRegion to fix the type of table that can be referenced here."
     )
+
+
+class ExperimentalConditionsTableRow(TableRow):
+    """A row of ExperimentalConditionsTable: its declared columns, typed; other columns as extras."""
+
+    repetitions: list[int] | None = None
 
 
 class ExperimentalConditionsTable(DynamicTable):
@@ -540,3 +633,9 @@ class ExperimentalConditionsTable(DynamicTable):
     repetitions_index: VectorIndex = Field(
         description="Index dataset for the repetitions column."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = ExperimentalConditionsTableRow
+
+    def rows(self) -> Iterator[ExperimentalConditionsTableRow]:
+        """The table's rows, one ExperimentalConditionsTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]

@@ -4,13 +4,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec, DatasetModel, GroupModel, NWBFileMixin
+from nwbgen.runtime import (
+    Array,
+    ArraySpec,
+    DatasetModel,
+    GroupModel,
+    NWBFileMixin,
+    TableRow,
+    created_now,
+)
 
 from ...hdmf_common.v1_8_0.table import DynamicTable, VectorData
 from .nwb_base import (
@@ -336,6 +345,23 @@ class NWBFileGeneralExtracellularEphysElectrodesReference(VectorData):
     ] = Field()
 
 
+class NWBFileGeneralExtracellularEphysElectrodesRow(TableRow):
+    """A row of NWBFileGeneralExtracellularEphysElectrodes: its declared columns, typed; other columns as extras."""
+
+    x: float | None = None
+    y: float | None = None
+    z: float | None = None
+    imp: float | None = None
+    location: str | None = None
+    filtering: str | None = None
+    group: Any | None = None
+    group_name: str | None = None
+    rel_x: float | None = None
+    rel_y: float | None = None
+    rel_z: float | None = None
+    reference: str | None = None
+
+
 class NWBFileGeneralExtracellularEphysElectrodes(DynamicTable):
     """A table of all electrodes (i.e. channels) used for recording."""
 
@@ -381,6 +407,14 @@ class NWBFileGeneralExtracellularEphysElectrodes(DynamicTable):
         default=None,
         description='Description of the reference electrode and/or reference scheme used for this electrode, e.g., "stainless steel skull screw" or "online common average referencing".',
     )
+
+    __row_model__: ClassVar[type[TableRow]] = (
+        NWBFileGeneralExtracellularEphysElectrodesRow
+    )
+
+    def rows(self) -> Iterator[NWBFileGeneralExtracellularEphysElectrodesRow]:
+        """The table's rows, one NWBFileGeneralExtracellularEphysElectrodesRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class NWBFileGeneralExtracellularEphys(GroupModel):
@@ -652,7 +686,8 @@ class NWBFile(NWBFileMixin, NWBContainer):
             dtype="isodatetime", shape=((None,),), dims=(("num_modifications",),)
         ),
     ] = Field(
-        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.'
+        default_factory=created_now,
+        description='A record of the date the file was created and of subsequent modifications. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted strings: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. The file can be created after the experiment was run, so this may differ from the experiment start time. Each modification to the nwb file adds a new entry to the array.',
     )
     identifier: str = Field(
         description="A unique text identifier for the file. For example, concatenated lab name, file creation date/time and experimentalist, or a hash of these and/or other values. The goal is that the string should be unique to all other files."
@@ -664,7 +699,8 @@ class NWBFile(NWBFileMixin, NWBContainer):
         description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.'
     )
     timestamps_reference_time: datetime = Field(
-        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).'
+        default=None,
+        description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).',
     )
     acquisition: NWBFileAcquisition = Field(
         default_factory=lambda: NWBFileAcquisition(),

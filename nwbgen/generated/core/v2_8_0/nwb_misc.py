@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec
+from nwbgen.runtime import Array, ArraySpec, TableRow
 
 from ...hdmf_common.v1_8_0.table import (
     DynamicTable,
@@ -184,6 +185,15 @@ class DecompositionSeriesBandsBandStdev(VectorData):
     ] = Field()
 
 
+class DecompositionSeriesBandsRow(TableRow):
+    """A row of DecompositionSeriesBands: its declared columns, typed; other columns as extras."""
+
+    band_name: str | None = None
+    band_limits: np.ndarray | None = None
+    band_mean: float | None = None
+    band_stdev: float | None = None
+
+
 class DecompositionSeriesBands(DynamicTable):
     """Table for describing the bands that this series was generated from. There should be one row in this table for each band."""
 
@@ -200,6 +210,12 @@ class DecompositionSeriesBands(DynamicTable):
     band_stdev: DecompositionSeriesBandsBandStdev | None = Field(
         default=None, description="The standard deviation of Gaussian filters, in Hz."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = DecompositionSeriesBandsRow
+
+    def rows(self) -> Iterator[DecompositionSeriesBandsRow]:
+        """The table's rows, one DecompositionSeriesBandsRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class DecompositionSeries(TimeSeries):
@@ -335,6 +351,18 @@ class UnitsWaveforms(VectorData):
     )
 
 
+class UnitsRow(TableRow):
+    """A row of Units: its declared columns, typed; other columns as extras."""
+
+    spike_times: np.ndarray | None = None
+    obs_intervals: np.ndarray | None = None
+    electrodes: list[int] | None = None
+    electrode_group: Any | None = None
+    waveform_mean: np.ndarray | None = None
+    waveform_sd: np.ndarray | None = None
+    waveforms: Any | None = None
+
+
 class Units(DynamicTable):
     """Data about spiking units. Event times of observed units (e.g. cell, synapse, etc.) should be concatenated and stored in spike_times."""
 
@@ -382,3 +410,9 @@ class Units(DynamicTable):
         default=None,
         description="Index into the 'waveforms_index' dataset. One value for every unit (row in the table). See 'waveforms' for more detail.",
     )
+
+    __row_model__: ClassVar[type[TableRow]] = UnitsRow
+
+    def rows(self) -> Iterator[UnitsRow]:
+        """The table's rows, one UnitsRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]

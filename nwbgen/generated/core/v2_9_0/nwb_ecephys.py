@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from nwbgen.runtime import Array, ArraySpec, DatasetModel
+from nwbgen.runtime import Array, ArraySpec, DatasetModel, TableRow
 
 from ...hdmf_common.v1_8_0.table import DynamicTable, DynamicTableRegion, VectorData
 from .nwb_base import (
@@ -464,6 +465,23 @@ class ElectrodesTableReference(VectorData):
     ] = Field()
 
 
+class ElectrodesTableRow(TableRow):
+    """A row of ElectrodesTable: its declared columns, typed; other columns as extras."""
+
+    location: str | None = None
+    group: Any | None = None
+    group_name: str | None = None
+    x: float | None = None
+    y: float | None = None
+    z: float | None = None
+    imp: float | None = None
+    filtering: str | None = None
+    rel_x: float | None = None
+    rel_y: float | None = None
+    rel_z: float | None = None
+    reference: str | None = None
+
+
 class ElectrodesTable(DynamicTable):
     """A table of all electrodes (i.e. channels) used for recording. Introduced in NWB 2.8.0. Replaces the "electrodes" table (neurodata_type_inc DynamicTable, no neurodata_type_def) that is part of NWBFile."""
 
@@ -512,6 +530,12 @@ class ElectrodesTable(DynamicTable):
         default=None,
         description='Description of the reference electrode and/or reference scheme used for this electrode, e.g., "stainless steel skull screw" or "online common average referencing".',
     )
+
+    __row_model__: ClassVar[type[TableRow]] = ElectrodesTableRow
+
+    def rows(self) -> Iterator[ElectrodesTableRow]:
+        """The table's rows, one ElectrodesTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class Clustering(NWBDataInterface):

@@ -23,6 +23,7 @@ from .table import (
     ElementIdentifiers,
     MeaningsTable,
     MeaningsTableMeaning,
+    MeaningsTableRow,
     VectorData,
     VectorIndex,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "HERDObjects",
     "MeaningsTable",
     "MeaningsTableMeaning",
+    "MeaningsTableRow",
     "SimpleMultiContainer",
     "VectorData",
     "VectorIndex",

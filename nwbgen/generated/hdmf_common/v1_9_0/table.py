@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -16,6 +17,7 @@ from nwbgen.runtime import (
     DynamicTableMixin,
     DynamicTableRegionMixin,
     GroupModel,
+    TableRow,
     VectorIndexMixin,
     no_columns,
 )
@@ -129,6 +131,13 @@ class DynamicTable(DynamicTableMixin, Container):
     )
 
 
+class MeaningsTableRow(TableRow):
+    """A row of MeaningsTable: its declared columns, typed; other columns as extras."""
+
+    value_: Any | None = None
+    meaning: str | None = None
+
+
 class MeaningsTable(DynamicTable):
     """A table to store information about the meanings of values in a linked VectorData object. All possible values of the linked VectorData object should be present in the 'value' column of this table, even if the value is not observed in the data. Additional columns may be added to store additional metadata about each value. The name of the MeaningsTable should correspond to the name of the linked VectorData object with a "_meanings" suffix. e.g., if the linked VectorData object is named "stimulus_type", the corresponding MeaningsTable should be named "stimulus_type_meanings"."""
 
@@ -143,6 +152,12 @@ class MeaningsTable(DynamicTable):
     target: VectorData = Field(
         description="Link to the VectorData object for which this table provides meanings."
     )
+
+    __row_model__: ClassVar[type[TableRow]] = MeaningsTableRow
+
+    def rows(self) -> Iterator[MeaningsTableRow]:
+        """The table's rows, one MeaningsTableRow each, read as iterated."""
+        return self._typed_rows()  # type: ignore[return-value]
 
 
 class AlignedDynamicTable(AlignedDynamicTableMixin, DynamicTable):
