@@ -87,6 +87,13 @@ class NWBModel(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         cls.__pydantic_parent_namespace__ = _InheritedNames(cls)  # type: ignore[assignment]
 
+    def _repr_html_(self) -> str:
+        """A collapsible tree of this object and its members (type, name, shape,
+        dtype, attributes), as Jupyter shows it; metadata only."""
+        from .tree import tree_html
+
+        return tree_html(self)
+
     @model_validator(mode="before")
     @classmethod
     def _member_values(cls, data: Any) -> Any:
