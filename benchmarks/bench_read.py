@@ -433,9 +433,32 @@ def child(kind: str, path: str, inner: int) -> dict:
     elif kind in ("nwbgen", "mem-nwbgen"):
         from nwbgen import HDF5IO
 
-        def read() -> None:
+        def read() -> None:  # everything, as pynwb reads (and as show and copy do)
+            with HDF5IO(path, lazy=False) as io:
+                io.read()
+
+    elif kind == "nwbgen-lazy":
+        from nwbgen import HDF5IO
+
+        def read() -> None:  # the default: the root, members read when asked for
             with HDF5IO(path) as io:
                 io.read()
+
+    elif kind.startswith("lazyone:"):
+        from nwbgen import HDF5IO
+
+        name = kind.split(":", 1)[1]
+        reads, opens = [], []
+        for _ in range(inner):
+            start = time.perf_counter()
+            with HDF5IO(path) as io:
+                opens.append(time.perf_counter() - start)
+                reads.append(clocked(lambda: io.read().acquisition[name]))
+        return {
+            "first": reads[0]["wall"],
+            "steady": statistics.median(r["wall"] for r in reads[1:] or reads),
+            "open": statistics.median(opens),
+        }
 
     elif kind.startswith("subtree:"):
         from nwbgen import HDF5IO
@@ -549,6 +572,7 @@ def main() -> None:
     jobs = {"h5py": ("h5py", heavy), "pynwb": ("pynwb", heavy)}
     if nwbgen:
         jobs["nwbgen"] = ("nwbgen", heavy)
+        jobs["nwbgen_lazy"] = ("nwbgen-lazy", heavy)
     timed = rounds(jobs, repeat, discard)
     jobs = {"pynwb_empty": ("mem-pynwb", empty), "pynwb_big": ("mem-pynwb", big)}
     if nwbgen:
@@ -562,6 +586,9 @@ def main() -> None:
         jobs = {
             f"{key}:{target}": (f"subtree:{target}", path, args.inner)
             for target in SUBTREES
+            for key, path in (("heavy", heavy), ("heavy8", heavy8))
+        } | {
+            f"{key}:read()+ts_00000": ("lazyone:ts_00000", path, args.inner)
             for key, path in (("heavy", heavy), ("heavy8", heavy8))
         }
         subtree = rounds(jobs, repeat, discard)
@@ -581,14 +608,19 @@ def main() -> None:
     labels = {
         "h5py": "h5py floor: visititems + every attribute",
         "pynwb": "pynwb NWBHDF5IO(load_namespaces=True).read()",
-        "nwbgen": "nwbgen HDF5IO(path).read()",
+        "nwbgen": "nwbgen HDF5IO(path, lazy=False).read()",
+        "nwbgen_lazy": "nwbgen HDF5IO(path).read() (lazy)",
     }
     times = first_and_second(timed, labels)
     ratios: dict[str, float] = {}
     if nwbgen:
         print(f"{'ratios':<52} {'wall':>9} {'cpu':>9}")
         for which in ("first", "second"):
-            for a, b, target in (("pynwb", "nwbgen", 5), ("nwbgen", "h5py", 2)):
+            for a, b, target in (
+                ("pynwb", "nwbgen", 5),
+                ("nwbgen", "h5py", 2),
+                ("pynwb", "nwbgen_lazy", 5),
+            ):
                 wall, cpu = (
                     times[f"{a} {which} {c}"] / times[f"{b} {which} {c}"]
                     for c in ("wall", "cpu")
@@ -634,7 +666,8 @@ def main() -> None:
             label = f"{target}, {files[size]['objects']} objects"
             first, nxt, opened = (steady[key][k] * 1e3 for k in steady[key])
             print(f"{label:<52} {first:>9.2f} {nxt:>9.2f} {opened:>9.2f}")
-        for target, what in SUBTREES.items():
+        lazy_one = ("read()+ts_00000", "read() + one TimeSeries (lazy)")
+        for target, what in [*SUBTREES.items(), lazy_one]:
             for k, which in (("first", "first"), ("steady", "next")):
                 value = steady[f"heavy8:{target}"][k] / steady[f"heavy:{target}"][k]
                 label = f"{what}, 8x objects / 1x, {which}"

@@ -30,7 +30,7 @@ def show(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SchemaWarning)
         try:
-            with HDF5IO(file, strict=strict) as io:
+            with HDF5IO(file, strict=strict, lazy=False) as io:
                 with progress_bar("reading") as bar:  # on stderr: stdout is the tree
                     model = io.read(path, progress=bar)
                 for line in tree_lines(model, depth=depth, attributes=not no_attrs):

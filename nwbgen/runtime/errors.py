@@ -92,6 +92,15 @@ class HDF5WriteError(NWBGenError):
     HDF5 path and the member)."""
 
 
+class EditError(NWBGenError):
+    """An edit of a file opened with ``mode="a"`` that cannot be made (a wrong
+    dtype, a name taken, a reference to an object not in the file or removed, a
+    model of another namespace version, a file locked by another process): the
+    message names the file, the HDF5 path and the reason. Raised while the edit
+    is planned, before anything is written (the file is left byte for byte as
+    it was), unless the message says the write itself failed."""
+
+
 class BuildError(NWBGenError, ValueError):
     """A model built wrongly through a builder (``add_row``, ``add_column``,
     ``add``, ``create_device``...): the message names the table or group, the
@@ -110,6 +119,7 @@ __all__ = [
     "DamagedFileError",
     "DanglingLinkError",
     "DanglingReferenceError",
+    "EditError",
     "HDF5PathError",
     "MissingExtraError",
     "HDF5ReadError",

@@ -32,6 +32,7 @@ from .hdf5.attributes import (
 from .hdf5.files import READING, damaged, is_hdf5_failure
 from .hdf5.objects import ObjectMap, location, object_key
 from .hdf5.structure import CHECK_ITEMS, index_problem, region_problem
+from .lazy_children import LazyChildren
 from .models.base import NWBModel
 from .models.file import created_now
 from .models.tables import DynamicTableRegionMixin, VectorIndexMixin, no_columns
@@ -69,6 +70,7 @@ class ReadContext:
         *,
         strict: bool = False,
         validate: bool = True,
+        lazy: bool = False,
     ) -> None:
         #: (namespace, neurodata_type) -> model class
         self.types = types
@@ -76,6 +78,8 @@ class ReadContext:
         self.readers = readers
         self.strict = strict
         self.validate = validate
+        #: members by type read when first asked for (a strict read reads all)
+        self.lazy = lazy and not strict
         self.violations: list[Violation] = []
         self._models: dict[tuple[int, int], Any] = {}
         self._upgrading: set[tuple[int, int]] = set()
@@ -227,6 +231,40 @@ class ReadContext:
             )
         return cls
 
+    def class_of(
+        self, h5obj: Any, path: str | None, fallback: type | None
+    ) -> type | None:
+        """The class ``h5obj`` would be read as (``None``: none), without reading
+        it and without recording violations (its read will)."""
+        before = len(self.violations)
+        try:
+            return self._class_of(path or "", read_attributes(h5obj), None, fallback)
+        finally:
+            del self.violations[before:]
+
+    def read_all(self, model: Any) -> None:
+        """Read every member not read yet below ``model`` (a lazy read's rest)."""
+        seen: set[int] = set()
+        stack = [model]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            values = getattr(current, "__dict__", None)
+            if not isinstance(values, dict):
+                continue
+            for value in values.values():
+                if isinstance(value, LazyChildren):
+                    value.resolve_all()
+                    stack.extend(value.values())
+                elif isinstance(value, dict):
+                    stack.extend(value.values())
+                elif isinstance(value, (list, tuple)):
+                    stack.extend(v for v in value if hasattr(v, "__nwb_type__"))
+                elif hasattr(value, "__nwb_type__"):
+                    stack.append(value)
+
     def common_base(self, classes: tuple[type, ...]) -> type | None:
         """The most derived class with a reader that all ``classes`` derive from:
         what an object of an unknown type among them is read as."""
@@ -254,6 +292,9 @@ class ReadContext:
         cls = type(model)
         if isinstance(model, (VectorIndexMixin, DynamicTableRegionMixin)):
             self._check_structure(frame)
+        deferred = {k: v for k, v in values.items() if isinstance(v, LazyChildren)}
+        if deferred:  # models read later are validated by their own reads
+            values = {**values, **{k: {} for k in deferred}}
         if self.validate:
             try:
                 cls.__init__(model, **values)
@@ -273,6 +314,9 @@ class ReadContext:
                 _construct_into(model, values)
         else:
             _construct_into(model, values)
+        if deferred:
+            model.__dict__.update(deferred)
+            model.__pydantic_fields_set__.update(deferred)
         object.__setattr__(model, "__pydantic_private__", {"_h5": frame.source})
         return model
 

@@ -7,12 +7,13 @@ packages) and never generated code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import h5py  # type: ignore[import-untyped]
 from h5py import h5l
 
-from .errors import DanglingLinkError, LinkCycleError
+from .errors import ClosedFileError, DanglingLinkError, LinkCycleError
 from .hdf5.attributes import TYPE_ATTRIBUTES, has_type, is_typed, read_attributes
 from .hdf5.files import reading
 from .hdf5.lazy import LazyArray, read_dataset
@@ -26,6 +27,7 @@ from .hdf5.links import (
 from .hdf5.objects import dereference, open_member
 from .hdf5.references import region_selection
 from .hdf5.values import decode_attribute
+from .lazy_children import LazyChildren
 from .source import Source
 
 if TYPE_CHECKING:
@@ -225,8 +227,10 @@ class ReadFrame:
         self.member(field, h5_name, cls)
 
     def children(self, field: str, allowed: tuple[type, ...]) -> None:
-        """Every remaining typed member (and link to a typed object), by HDF5 name."""
-        out: dict[str, Any] = {}
+        """Every remaining typed member (and link to a typed object), by HDF5 name;
+        in a lazy read, each read when first asked for (:mod:`.lazy_children`)."""
+        lazy = self.ctx.lazy
+        out: dict[str, Any] = LazyChildren() if lazy else {}
         for h5_name in list(self.members):
             kind = self.members[h5_name]
             if kind == h5l.TYPE_HARD:
@@ -247,7 +251,15 @@ class ReadFrame:
                 self.source.links.pop(h5_name, None)
                 continue
             if len(allowed) == 1:
-                out[h5_name] = self.ctx.build(obj, allowed[0], path=self.opened)
+                if lazy:
+                    out.defer(h5_name, self._later(obj, allowed[0], None, self.opened))  # type: ignore[attr-defined]
+                else:
+                    out[h5_name] = self.ctx.build(obj, allowed[0], path=self.opened)
+            elif lazy and self.ctx.class_of(
+                obj, self.opened, self.ctx.common_base(allowed)
+            ):
+                base = self.ctx.common_base(allowed)
+                out.defer(h5_name, self._later(obj, None, base, self.opened))  # type: ignore[attr-defined]
             else:
                 base = self.ctx.common_base(allowed)
                 model = self.ctx.build(obj, None, base, self.opened)
@@ -257,6 +269,22 @@ class ReadFrame:
                 out[h5_name] = model
         if out:
             self.values[field] = out
+
+    def _later(
+        self, obj: Any, expected: type | None, fallback: type | None, path: str | None
+    ) -> Callable[[], Any]:
+        """The read of member ``obj``, for when it is first asked for."""
+        ctx = self.ctx
+
+        def read() -> Any:
+            if not obj.id.valid:
+                raise ClosedFileError(
+                    f"{self.source.filename}: {path or self.path}: the file was "
+                    "closed before this member was read (lazy reads need the file open)"
+                )
+            return ctx.build(obj, expected, fallback, path)
+
+        return read
 
     def _keep_as_stored(self, h5_name: str, obj: Any) -> None:
         """A member no model holds, kept on the Source as stored: the link itself

@@ -18,12 +18,14 @@ from ...runtime.hdf5.files import (
     damaged,
     is_hdf5_failure,
     open_file,
+    open_for_edit,
     reading,
     source_name,
 )
 from ...runtime.hdf5.links import resolve_path
 from ...runtime.read import ReadContext, merge_registries
 from ...runtime.source import Violation, source_of
+from .file_models import FileModels
 from .provider import ModelProvider, make_provider
 
 #: violations listed in a lenient read's warning (all are in ``HDF5IO.violations``)
@@ -50,6 +52,10 @@ class HDF5IO:
     violation is kept in :attr:`violations` and summarised in one warning;
     ``strict=True`` raises :class:`~nwbgen.errors.SchemaViolationError`
     listing them all instead.
+
+    ``mode="a"`` (or ``"r+"``) edits the file in place: ``read()``, change the
+    models (new ones built of :attr:`models`), ``write(nwbfile)`` writes only the
+    differences (see :mod:`nwbgen.io.entry.edit`).
     """
 
     def __init__(
@@ -62,23 +68,33 @@ class HDF5IO:
         provider: ModelProvider | None = None,
         overwrite: bool = False,
         timeout: float | None = None,
+        lazy: bool = True,
     ) -> None:
         """``path``: a local path; for reading also an ``http(s)://``, ``s3://`` or
         other fsspec URL (extra ``remote``; ``timeout`` seconds per request,
         default ``$NWBGEN_REMOTE_TIMEOUT`` or 30), a binary file object, or an
-        open ``h5py.File`` (left open by :meth:`close`)."""
-        if mode not in ("r", "w", "w-", "x"):
+        open ``h5py.File`` (left open by :meth:`close`).
+
+        ``lazy`` (the default): a group's members by type (the series of
+        ``/acquisition``, the modules of ``/processing``, ...) are read when first
+        asked for, so a read costs what is touched; their violations are
+        collected then. :meth:`validate` reads the rest; ``strict=True`` and
+        ``lazy=False`` read everything at once."""
+        if mode not in ("r", "w", "w-", "x", "a", "r+"):
             raise ValueError(
                 f"HDF5IO mode {mode!r}: 'r' reads; 'w' writes a new file ('w-' and "
-                "'x' too; pass overwrite=True to replace an existing one)"
+                "'x' too; pass overwrite=True to replace an existing one); 'a' "
+                "(or 'r+') edits a file in place"
             )
         self.path = source_name(path)
         self.mode = mode
         self.strict = strict
+        self.lazy = lazy
         self.overwrite = overwrite
         self.violations: list[Violation] = []
         self._ctx: ReadContext | None = None
-        if mode != "r":
+        self._edit: Any = None  # mode "a": the edit session (see .edit)
+        if mode not in ("r", "a", "r+"):
             if os.path.exists(self.path) and not overwrite:
                 raise FileExistsError(
                     f"{self.path} exists; pass overwrite=True to replace it"
@@ -88,7 +104,10 @@ class HDF5IO:
             self.provider = provider
             return
         self._owned = not isinstance(path, h5py.Group)
-        self._file = open_file(path, timeout=timeout)
+        if mode == "r":
+            self._file = open_file(path, timeout=timeout)
+        else:  # read-write, and locked until closed
+            self._file = open_for_edit(path)
         try:
             # the provider reads /specifications (and the root's nwb_version)
             with reading(self.path, "/specifications"):
@@ -100,6 +119,10 @@ class HDF5IO:
             self._file.close()
             raise
         self._types, self._readers = merge_registries(self.provider.packages.values())
+        if mode != "r":
+            from .edit import EditSession
+
+            self._edit = EditSession(self)
 
     # -- context manager -----------------------------------------------------------
     def __enter__(self) -> HDF5IO:
@@ -121,6 +144,16 @@ class HDF5IO:
             raise ValueError(f"{self.path}: opened for writing; no file to read")
         return self._file
 
+    @property
+    def models(self) -> FileModels:
+        """The model classes of the file's own namespace versions, by name:
+        ``io.models.TimeSeries`` (as ``io.provider.model("core", "TimeSeries")``).
+        Build new objects for a file opened with ``mode="a"`` of these: a model of
+        another version of a namespace is refused."""
+        if self.provider is None:
+            raise ValueError(f"{self.path}: opened to write a new file; no models")
+        return FileModels(self.provider.packages)
+
     # -- writing ---------------------------------------------------------------------
     def write(self, nwbfile: Any, *, progress: Progress | None = None) -> None:
         """Write ``nwbfile`` (a generated ``NWBFile`` model, read or built) as the
@@ -130,9 +163,23 @@ class HDF5IO:
         Arrays read from another file that is still open are copied chunk by
         chunk; iterators are written block by block. ``progress(done, None)`` is
         called as each model is written.
+
+        With ``mode="a"`` (or ``"r+"``), ``nwbfile`` is the NWBFile :meth:`read`
+        returned, changed: only the differences from the file are written, in
+        place (see :mod:`nwbgen.io.entry.edit`), once the whole change is planned
+        and checked; an :class:`~nwbgen.errors.EditError` while planning leaves
+        the file byte for byte as it was.
         """
         if self.mode == "r":
-            raise ValueError(f"{self.path}: opened for reading; use mode='w' to write")
+            raise ValueError(
+                f"{self.path}: opened for reading; use mode='w' to write a new file, "
+                "mode='a' to edit this one"
+            )
+        if self._edit is not None:
+            if not self.file.id.valid:
+                raise HDF5WriteError(f"{self.path}: the file is closed")
+            self._edit.write(nwbfile, progress)
+            return
         from ...runtime.hdf5.write import atomic_h5_file
         from ...runtime.write import WriteContext, package_of
         from .specifications import with_includes, write_specifications
@@ -180,12 +227,26 @@ class HDF5IO:
             else:
                 model = ctx.read(obj)
         found = ctx.violations[before:]
-        self.violations.extend(found)
         if found:
             if self.strict:
                 ctx.check(self.path)
             _warn(self.path, found)
         return model
+
+    def validate(self) -> list[Violation]:
+        """Read whatever a lazy :meth:`read` left unread and return every
+        violation of the file (strict: raise them as one error)."""
+        root = self.read()
+        ctx = self._context()
+        before = len(ctx.violations)
+        with reading(self.path, "/"):
+            ctx.read_all(root)
+        found = ctx.violations[before:]
+        if found:
+            if self.strict:
+                ctx.check(self.path)
+            _warn(self.path, found)
+        return list(self.violations)
 
     @contextlib.contextmanager
     def _counting(
@@ -247,8 +308,14 @@ class HDF5IO:
 
     def _context(self) -> ReadContext:
         if self._ctx is None:
-            self._ctx = ReadContext(self._types, self._readers, strict=self.strict)
+            self._ctx = ReadContext(
+                self._types, self._readers, strict=self.strict, lazy=self.lazy
+            )
+            # one list: members a lazy read reads later add theirs to io.violations
+            self._ctx.violations = self.violations
             self._ctx.filename = self.file.filename
+            if self._edit is not None:
+                self._edit.watch(self._ctx)
         return self._ctx
 
 

@@ -13,7 +13,13 @@ from typing import Any
 
 import h5py  # type: ignore[import-untyped]
 
-from ..errors import DamagedFileError, LinkCycleError, NWBGenError, SourceError
+from ..errors import (
+    DamagedFileError,
+    EditError,
+    LinkCycleError,
+    NWBGenError,
+    SourceError,
+)
 
 
 def open_file(source: Any, *, timeout: float | None = None) -> h5py.File:
@@ -44,11 +50,50 @@ def open_file(source: Any, *, timeout: float | None = None) -> h5py.File:
         raise SourceError(f"{path}: permission denied") from None
     except (OSError, RuntimeError) as exc:
         reason = _reason(exc)
+        if is_lock_failure(exc):
+            raise SourceError(f"{path}: {LOCKED} ({reason})") from None
         if _has_signature(path):  # HDF5, but its superblock or root cannot be read
             raise SourceError(
                 f"{path}: damaged file: cannot open it ({reason})"
             ) from None
         raise SourceError(f"{path}: not an HDF5 file ({reason})") from None
+
+
+#: what a file another process holds open for writing is, in messages
+LOCKED = "opened by another process (HDF5 file locking); close it there first"
+
+
+def is_lock_failure(exc: BaseException) -> bool:
+    """HDF5 refused to open a file because another process holds its lock."""
+    return isinstance(exc, BlockingIOError) or "unable to lock file" in str(exc)
+
+
+def open_for_edit(path: Any) -> h5py.File:
+    """A local file opened read-write (``r+``), holding HDF5's lock on it until it
+    is closed, so that no other process opens it meanwhile. A missing file, one
+    that is not HDF5, one that may not be written, or one another process has
+    open is an :class:`~nwbgen.errors.EditError` naming it and why."""
+    if isinstance(path, h5py.Group) or not isinstance(path, (str, os.PathLike)):
+        raise EditError(
+            f"{source_name(path)}: only a local file can be edited (mode 'a'); "
+            "open it by its path"
+        )
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise EditError(f"{path}: no such file (mode 'w' writes a new one)")
+    try:
+        return h5py.File(path, "r+")
+    except PermissionError:
+        raise EditError(
+            f"{path}: permission denied: cannot open it for writing"
+        ) from None
+    except (OSError, RuntimeError) as exc:
+        reason = _reason(exc)
+        if is_lock_failure(exc):
+            raise EditError(f"{path}: {LOCKED} ({reason})") from None
+        if not _has_signature(path):
+            raise EditError(f"{path}: not an HDF5 file ({reason})") from None
+        raise EditError(f"{path}: cannot open it for writing ({reason})") from None
 
 
 #: files nwbgen opened on Python file objects (URLs, file-likes), still open

@@ -46,6 +46,7 @@ __all__ = [
     "new_object_id",
     "smallest_uint",
     "soft_link",
+    "storage_layout",
     "write_attribute",
     "write_dataset",
 ]
@@ -239,6 +240,12 @@ def _layout_of(source: h5py.Dataset) -> dict[str, Any]:
     ):
         out["fillvalue"] = source.fillvalue
     return out
+
+
+def storage_layout(source: h5py.Dataset) -> dict[str, Any]:
+    """The storage settings of dataset ``source`` (chunks, maximum shape, filters,
+    fill value), as ``create_dataset`` keywords: to write it again as it was."""
+    return _layout_of(source)
 
 
 def _has_refs(dtype: np.dtype) -> bool:

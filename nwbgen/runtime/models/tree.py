@@ -63,7 +63,7 @@ def type_label(model: Any) -> str:
     # a nested member class: its own name, and the type it refines if any
     for base in type(model).__mro__[1:]:
         if base.__dict__.get("__nwb_type__"):
-            return f"{type(model).__name__} ({base.__nwb_type__[1]})"
+            return f"{type(model).__name__} ({base.__dict__['__nwb_type__'][1]})"
     return type(model).__name__
 
 

@@ -83,7 +83,7 @@ def _check(source: str, workdir: str) -> dict:
         with HDF5IO(source) as reader:
             nwbfile = reader.read()
             report["types"] = [c.__name__ for c in type(nwbfile).__mro__]
-            report["violations"] = [str(v) for v in reader.violations]
+            report["violations"] = [str(v) for v in reader.validate()]
             report["origin"] = reader.provider.origin
             with HDF5IO(copy, "w") as writer:
                 writer.write(nwbfile)

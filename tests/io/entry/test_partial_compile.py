@@ -56,11 +56,13 @@ def describe(cls: type) -> dict:
         hint = typing.get_type_hints(cls, include_extras=True).get(
             name, info.annotation
         )
-        default = (
-            None
-            if info.is_required()
-            else repr(info.get_default(call_default_factory=True))
-        )
+        factory = info.default_factory
+        if info.is_required():
+            default = None
+        elif factory is not None and factory.__name__ != "<lambda>":
+            default = f"{factory.__name__}()"  # created_now(): a time, not a value
+        else:
+            default = repr(info.get_default(call_default_factory=True))
         fields[name] = (_plain(repr(hint)), _plain(str(default)), info.description)
     return {
         "name": cls.__name__,

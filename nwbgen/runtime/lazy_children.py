@@ -1,0 +1,108 @@
+"""Members by type, read when first touched: a lazy read's ``children``.
+
+A group's typed members (the TimeSeries of ``/acquisition``, the modules of
+``/processing``) are found when the group is read, and each is read as a model
+the first time it is asked for: ``children["x"]``, ``children.values()``,
+iterating ``items()``, comparing. Their names are known from the start, so
+listing them reads nothing below. Each member is read once, through the read's
+context, so identity holds (one Python object per HDF5 object) whichever way it
+is reached first. Reading one after the file is closed is a
+:class:`~nwbgen.errors.ClosedFileError`.
+
+A plain ``dict`` to everything else: writers, builders (``group.add``) and
+comparisons see models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+#: reads the member's model (or ``None``: a member no class holds after all)
+Read = Callable[[], Any]
+
+
+class _Pending:
+    __slots__ = ("read",)
+
+    def __init__(self, read: Read) -> None:
+        self.read = read
+
+
+def is_unread(value: Any) -> bool:
+    """Whether ``value``, an entry of a :class:`LazyChildren` as stored
+    (``dict.items``), is a member not read yet."""
+    return type(value) is _Pending
+
+
+class LazyChildren(dict[str, Any]):
+    """``{HDF5 name: model}`` whose models are read on first access."""
+
+    def defer(self, name: str, read: Read) -> None:
+        """Member ``name``, to be read by ``read()`` when first asked for."""
+        dict.__setitem__(self, name, _Pending(read))
+
+    def _resolve(self, name: str, value: Any) -> Any:
+        if type(value) is _Pending:
+            value = value.read()
+            dict.__setitem__(self, name, value)
+        return value
+
+    def pending(self) -> list[str]:
+        """The members not read yet."""
+        return [k for k, v in dict.items(self) if type(v) is _Pending]
+
+    def resolve_all(self) -> None:
+        for name, value in list(dict.items(self)):
+            self._resolve(name, value)
+
+    # reading ------------------------------------------------------------------
+    def __getitem__(self, name: str) -> Any:
+        return self._resolve(name, dict.__getitem__(self, name))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self:
+            return self[name]
+        return default
+
+    def __iter__(self) -> Iterator[str]:
+        # not dict's own iterator: dict(self) and {**self} then go through
+        # keys() and __getitem__, and so see models
+        return iter(list(dict.keys(self)))
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [self[k] for k in list(dict.keys(self))]
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return [(k, self[k]) for k in list(dict.keys(self))]
+
+    def pop(self, name: str, *default: Any) -> Any:
+        if name in self:
+            value = self[name]
+            dict.pop(self, name)
+            return value
+        if default:
+            return default[0]
+        raise KeyError(name)
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self.items())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, dict):
+            return NotImplemented
+        return dict(self.items()) == (
+            dict(other.items()) if isinstance(other, LazyChildren) else other
+        )
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{k!r}: <not read yet>" if type(v) is _Pending else f"{k!r}: {v!r}"
+            for k, v in dict.items(self)
+        )
+        return "{" + shown + "}"
+
+    def __reduce__(self) -> Any:
+        return (dict, (self.items(),))

@@ -1,0 +1,67 @@
+"""Lazy reads: ``read()`` builds a group's members by type when first asked
+for; the tree then equals an eager read's, identity holds, and ``validate()``
+reports what an eager read reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nwbgen import HDF5IO
+from nwbgen.errors import ClosedFileError
+from nwbgen.runtime.lazy_children import LazyChildren
+from nwbgen.runtime.models.tree import format_tree
+from tests.support.paths import REPO, SHARED
+
+EXAMPLES = sorted((REPO / "examples").glob("*.nwb"))
+CORPUS = sorted((SHARED / "data").rglob("*.nwb")) if SHARED.exists() else []
+#: a sample of the corpus: one file per folder, for time
+SAMPLE = sorted({p.parent: p for p in CORPUS}.values())
+FILES = EXAMPLES + SAMPLE
+
+
+def ids(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=ids)
+def test_a_lazy_read_gives_the_eager_tree(path: Path):
+    with HDF5IO(path, lazy=False) as eager:
+        want = format_tree(eager.read())
+        want_violations = sorted(map(str, eager.violations))
+    with HDF5IO(path) as lazy:
+        nwbfile = lazy.read()
+        got_violations = sorted(map(str, lazy.validate()))
+        assert format_tree(nwbfile) == want
+    assert got_violations == want_violations
+
+
+def test_members_are_read_when_first_asked_for():
+    path = REPO / "examples" / "ecephys.nwb"
+    with HDF5IO(path) as io:
+        nwbfile = io.read()
+        children = nwbfile.acquisition.children
+        assert isinstance(children, LazyChildren)
+        assert list(children) == ["raw"] and children.pending() == ["raw"]
+        raw = nwbfile.acquisition["raw"]
+        assert children.pending() == []
+        assert nwbfile.acquisition["raw"] is raw  # one model per HDF5 object
+        assert io.read("/acquisition/raw") is raw
+        assert dict(children) == {"raw": raw}
+
+
+def test_a_member_not_read_before_close_is_a_clear_error():
+    path = REPO / "examples" / "ecephys.nwb"
+    with HDF5IO(path) as io:
+        nwbfile = io.read()
+    with pytest.raises(ClosedFileError, match="closed before this member was read"):
+        nwbfile.acquisition["raw"]
+
+
+def test_strict_and_eager_reads_read_everything():
+    path = REPO / "examples" / "ecephys.nwb"
+    for options in ({"strict": True}, {"lazy": False}):
+        with HDF5IO(path, **options) as io:
+            children = io.read().acquisition.children
+            assert not isinstance(children, LazyChildren)
