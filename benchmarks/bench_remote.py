@@ -27,17 +27,27 @@ each phase boundary until this process has read the server's counters):
 
 a. pynwb ``NWBHDF5IO(file=h5py.File(remfile.File(url), "r"),
    load_namespaces=True).read()`` (and the same through the best fsspec
-   configuration of c);
+   configuration of c); nwbgen ``HDF5IO(url).read()`` then a walk that touches
+   every model reachable and every member of each (:func:`walk_models`: fields,
+   ``children``, kept extras; arrays' shape and dtype, never their data);
 b. the h5py floor through remfile: open, ``visititems``, read every attribute;
 c. the same floor through fsspec's HTTP filesystem
    (``fsspec.open(url, "rb", block_size=..., cache_type=...)``) for every block
    size and cache type asked;
 d. ``h5py.File(<file-like>)`` open, then the first 10 samples of one dataset,
-   for each library (what an open costs in requests);
+   for each library (what an open costs in requests); nwbgen
+   ``HDF5IO(url).read("/acquisition/ts_00000")`` and ``model.data.value[:10]``
+   (on ``many`` too: one object must cost no more requests there);
 e. h5py options: ``rdcc_nbytes`` (raw data chunk cache), ``page_buf_size`` on
    the default file and on the paged one, the write layouts;
 f. local reads (no server) for scale: the h5py floor, pynwb, and nwbgen
-   (:func:`nwbgen_rounds`, local only for now).
+   (:func:`nwbgen_rounds`).
+
+nwbgen opens a URL itself (fsspec, its own block size and cache: see
+nwbgen/runtime/hdf5/remote.py); its runs are the library "url". After the table,
+each nwbgen remote case is set beside pynwb + remfile's read of the same file:
+the ratios nwbgen / pynwb of wall time and requests, and the targets (read + walk
+<= 0.25 of pynwb's; one object under 10 requests, and no more on ``many``).
 
 "link s" in the table is what the link alone costs, read sequentially:
 requests x delay + bytes / bandwidth; the rest of "wall s" is the client's work.
@@ -70,8 +80,9 @@ from tests.support.range_server import RangeServer  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results" / "remote.json"
 SCRIPT = Path(__file__).resolve()
 WORKDIR = Path(tempfile.gettempdir()) / "nwbgen-bench-remote"
-#: the dataset case d reads 10 samples of
+#: the dataset case d reads 10 samples of, and the TimeSeries that holds it
 DATASET = "/acquisition/ts_00000/data"
+SERIES = DATASET.rsplit("/", 1)[0]
 DISTRIBUTIONS = (
     "nwbgen",
     "pynwb",
@@ -91,6 +102,11 @@ PAGE_BUFFER = 16 * PAGE
 BASE_CACHES = "readahead,bytes,blockcache,first,mmap,background"
 #: seconds a run of fsspec's "first" cache may take (a request per HDF5 read)
 FIRST_TIMEOUT = 120.0
+#: seconds an nwbgen remote run may take (a read that scales badly ends, counted)
+NWBGEN_TIMEOUT = 600.0
+#: what nwbgen's remote cases aim at, as fractions of pynwb + remfile's read
+#: (wall time and requests) and as requests
+TARGETS = {"read_walk_ratio": 0.25, "one_object_requests": 10}
 
 
 # --------------------------------------------------------------------- builders
@@ -214,6 +230,47 @@ def layout_of(path: Path) -> dict:
 # ------------------------------------------------------------ child processes
 
 
+def walk_models(root: object) -> dict:
+    """Touch every model reachable from ``root`` and every member of each: its
+    fields (``children`` dicts and lists of models included, so that members a
+    read left for later are read now), and what the read kept outside the schema
+    (``source_of(model).extra_children``). Arrays give their shape and dtype,
+    never their data. Each object once (references and links make cycles).
+    Returns what it saw: models, members, arrays."""
+    from pydantic import BaseModel
+
+    from nwbgen.runtime.source import source_of
+
+    seen: set[int] = set()
+    counts = {"models": 0, "members": 0, "arrays": 0}
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if obj is None or isinstance(obj, (str, bytes, int, float, complex)):
+            continue
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, BaseModel):
+            counts["models"] += 1
+            for name in type(obj).model_fields:
+                counts["members"] += 1
+                stack.append(getattr(obj, name, None))
+            stack.extend((obj.__pydantic_extra__ or {}).values())
+            source = source_of(obj)
+            extra = getattr(source, "extra_children", None)
+            if isinstance(extra, dict):
+                stack.extend(extra.values())
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())  # a lazy dict reads its pending members
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif type(obj).__name__ == "LazyArray":
+            counts["arrays"] += 1
+            obj.shape, obj.dtype  # metadata: known without reading
+    return counts
+
+
 def child(job: dict) -> dict:
     """One measurement in this (fresh) process; imports happen before any clock.
 
@@ -224,14 +281,17 @@ def child(job: dict) -> dict:
     lib = job["lib"]
     if lib == "remfile":
         import remfile
-    elif lib == "fsspec":
+    elif lib in ("fsspec", "url"):
         import aiohttp  # noqa: F401  (fsspec's HTTP imports it on first use)
         import fsspec
         import fsspec.implementations.http  # noqa: F401
     kind = job["kind"]
     if kind == "pynwb":
         from pynwb import NWBHDF5IO
-    elif kind == "nwbgen":
+    elif kind in ("nwbgen", "nwbgen-one"):
+        import numpy as np
+
+        import nwbgen.runtime.hdf5.remote  # noqa: F401  (imported on a URL's open)
         from nwbgen import HDF5IO
 
     clock = [time.perf_counter(), time.process_time()]
@@ -255,11 +315,23 @@ def child(job: dict) -> dict:
         return handle, h5py.File(handle, "r", **job.get("h5py", {}))
 
     found: dict = {}
-    if kind == "nwbgen":
-        with HDF5IO(job["path"]) as io:
+    if kind in ("nwbgen", "nwbgen-one"):
+        # "local": the path; "url": nwbgen opens the URL itself (fsspec)
+        source = job["path"] if lib == "local" else job["url"]
+        with HDF5IO(source) as io:
             mark("open")
-            io.read()
-            mark("read")
+            if kind == "nwbgen":
+                nwbfile = io.read()
+                mark("read")
+                if job.get("walk"):
+                    found.update(walk_models(nwbfile))
+                    mark("walk")
+            else:
+                model = io.read(job["object"])
+                found["type"] = type(model).__name__
+                mark("read")
+                found["sample"] = np.asarray(model.data.value[:10]).tolist()
+                mark("sample")
         return found
     handle, f = open_file()
     mark("open")
@@ -466,13 +538,9 @@ def row(label: str, file: str, s: dict, server: RangeServer) -> str:
 
 
 def nwbgen_rounds(url: str, path: Path, repeat: int) -> dict | None:
-    """nwbgen's read of the file: ``HDF5IO(path).read()``, medians of ``repeat``
-    fresh processes; None when ``from nwbgen import HDF5IO`` fails.
-
-    Local only for now: ``url`` is not read yet. The remote read of nwbgen is
-    wired in here (the same child with ``"lib"`` "remfile"/"fsspec" and the
-    server's counters, as :meth:`Bench.measure` does for pynwb) when HDF5IO
-    accepts URLs."""
+    """nwbgen's read of the local file: ``HDF5IO(path).read()``, medians of
+    ``repeat`` fresh processes; None when ``from nwbgen import HDF5IO`` fails.
+    (Its reads of ``url`` are cases of :class:`Bench`, lib "url".)"""
     try:
         spawn(["-c", "from nwbgen import HDF5IO"], cwd=ROOT)
     except SystemExit as error:
@@ -489,7 +557,7 @@ def nwbgen_rounds(url: str, path: Path, repeat: int) -> dict | None:
 
 def warm(bench: Bench) -> None:
     """One discarded run of each library, so that bytecode and the OS file cache
-    are warm before any clock."""
+    are warm before any clock (nwbgen's: its models too, if it compiles any)."""
     for lib in ("local", "remfile", "fsspec"):
         for file in bench.files:
             run_child(
@@ -497,6 +565,91 @@ def warm(bench: Bench) -> None:
                 bench.job("sample", file, lib),
             )
     run_child(None, bench.job("pynwb", "many", "local"))
+    try:
+        run_child(None, bench.job("nwbgen", "big", "local"))
+    except SystemExit:
+        pass  # said again, and skipped, where it is measured
+
+
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def versus(case: dict, pynwb: dict) -> dict:
+    """An nwbgen remote case beside pynwb + remfile's read of the same file: the
+    ratios nwbgen / pynwb of wall time and requests."""
+    return {
+        "requests": case["requests"],
+        "wall": round(case["wall"], 3),
+        "pynwb_requests": pynwb["requests"],
+        "pynwb_wall": round(pynwb["wall"], 3),
+        "requests_ratio": ratio(case["requests"], pynwb["requests"]),
+        "wall_ratio": ratio(case["wall"], pynwb["wall"]),
+        "timed_out": case["timed_out"],
+    }
+
+
+def verdicts(compared: dict) -> dict:
+    """Each nwbgen remote case against its target: read + walk at most 0.25 of
+    pynwb's wall time and requests; one object under 10 requests, and no more on
+    ``many`` than on ``big``."""
+    out = {}
+    limit = TARGETS["read_walk_ratio"]
+    for file, cases in compared.items():
+        walk = cases.get("read_walk")
+        if walk is not None:
+            out[f"read_walk/{file}"] = not walk["timed_out"] and all(
+                r is not None and r <= limit
+                for r in (walk["wall_ratio"], walk["requests_ratio"])
+            )
+        one = cases.get("one_object")
+        if one is not None:
+            out[f"one_object/{file}"] = (
+                not one["timed_out"]
+                and one["requests"] < TARGETS["one_object_requests"]
+            )
+    big = compared.get("big", {}).get("one_object")
+    many = compared.get("many", {}).get("one_object")
+    if big is not None and many is not None:
+        out["one_object/many<=big"] = many["requests"] <= big["requests"]
+    return out
+
+
+def print_versus(compared: dict, checks: dict) -> None:
+    print(
+        "nwbgen remote vs pynwb + remfile read() of the same file (x: nwbgen / "
+        f"pynwb; targets: read + walk <= {TARGETS['read_walk_ratio']} in time and "
+        f"requests, one object < {TARGETS['one_object_requests']} requests and no "
+        "more on many):"
+    )
+    print(
+        f"  {'case':<30} {'file':<5} {'requests':>8} {'pynwb':>7} {'req x':>6} "
+        f"{'wall s':>7} {'pynwb s':>7} {'time x':>6}  target"
+    )
+    labels = {
+        "read_walk": "read() + walk",
+        "one_object": f"read({SERIES.rsplit('/', 1)[1]}) + 10 samples",
+    }
+    for file, cases in compared.items():
+        for name, c in cases.items():
+            verdict = "met" if checks.get(f"{name}/{file}") else "MISSED"
+            if (
+                name == "one_object"
+                and file == "many"
+                and "one_object/many<=big" in checks
+            ):
+                verdict += ", <= big" if checks["one_object/many<=big"] else ", > big"
+            out = "" if not c["timed_out"] else ">"
+
+            def x(value: float | None) -> str:
+                return "-" if value is None else f"{value:.3f}"
+
+            print(
+                f"  {labels[name]:<30} {file:<5} {out + format(c['requests'], '.0f'):>8} "
+                f"{c['pynwb_requests']:>7.0f} {x(c['requests_ratio']):>6} "
+                f"{out + format(c['wall'], '.2f'):>7} {c['pynwb_wall']:>7.2f} "
+                f"{x(c['wall_ratio']):>6}  {verdict}"
+            )
 
 
 # ------------------------------------------------------------------------ main
@@ -604,8 +757,24 @@ def main() -> None:
         best_options = bench.cases[f"floor/fsspec-{best}/big"]["job"]["options"]
         print(f"-- best fsspec floor (big + many link s): {best}", flush=True)
 
+        # nwbgen opens the URL itself: its cases are the library "url"; a case
+        # that fails is said and skipped, the rest of the benchmark goes on
+        nwbgen_errors: dict[str, str] = {}
+
+        def nwbgen_case(label: str, kind: str, file: str, **extra) -> dict | None:
+            try:
+                return m(label, kind, file, "url", timeout=NWBGEN_TIMEOUT, **extra)
+            except SystemExit as error:
+                text = str(error).strip().splitlines()
+                nwbgen_errors[f"{kind}/url/{file}"] = text[-1] if text else "failed"
+                print(
+                    f"-- {label} on {file} fails: {nwbgen_errors[f'{kind}/url/{file}']}"
+                )
+                return None
+
+        compared: dict[str, dict] = {"big": {}, "many": {}}
         for file in ("big", "many"):
-            m("a. pynwb read, remfile", "pynwb", file, "remfile")
+            pynwb = m("a. pynwb read, remfile", "pynwb", file, "remfile")
             m(
                 f"a. pynwb read, fsspec {best}",
                 "pynwb",
@@ -614,7 +783,21 @@ def main() -> None:
                 "best",
                 options=best_options,
             )
+            found = nwbgen_case(
+                "a. nwbgen HDF5IO(url).read() + walk", "nwbgen", file, walk=True
+            )
+            if found is not None:
+                compared[file]["read_walk"] = versus(found, pynwb)
         for file in ("big", "many"):
+            found = nwbgen_case(
+                f"d. nwbgen read({SERIES.rsplit('/', 1)[1]}) + 10 samples, url",
+                "nwbgen-one",
+                file,
+                object=SERIES,
+            )
+            if found is not None:
+                pynwb = bench.cases[f"pynwb/remfile/{file}"]
+                compared[file]["one_object"] = versus(found, pynwb)
             m("d. open + 10 samples, remfile", "sample", file, "remfile")
             m(
                 "d. open + 10 samples, fsspec default",
@@ -717,9 +900,13 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     print(f"load average {load:.2f} on {os.cpu_count()} CPUs")
+    compared = {file: cases for file, cases in compared.items() if cases}
+    checks = verdicts(compared)
+    print_versus(compared, checks)
     print("phases (median requests / MB / wall s):")
+    shown = ("pynwb", "sample", "nwbgen", "nwbgen-one")
     for key, case in bench.cases.items():
-        if key.split("/")[0] in ("pynwb", "sample") and case["job"]["lib"] != "local":
+        if key.split("/")[0] in shown and case["job"]["lib"] != "local":
             phases = ", ".join(
                 f"{name} {p['requests']:.0f} / {p['bytes_sent'] / 1e6:.1f} / "
                 f"{p['wall']:.2f}"
@@ -745,6 +932,12 @@ def main() -> None:
         },
         "runs": bench.results,
         "nwbgen_local": nwbgen,
+        "nwbgen_remote": {
+            "versus_pynwb_remfile": compared,
+            "targets": TARGETS,
+            "met": checks,
+            "errors": nwbgen_errors,
+        },
     }
     results.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {results.relative_to(ROOT)}")

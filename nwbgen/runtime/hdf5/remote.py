@@ -12,6 +12,7 @@ Imported only when a URL is opened.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import weakref
@@ -67,6 +68,12 @@ class RemoteFile:
         self.error: str | None = None
 
     def read(self, size: int = -1) -> bytes:
+        # HDF5 calls this holding h5py's global lock while fsspec's IO thread does
+        # the request; were the collector to run in that thread and free an h5py
+        # object (which takes the same lock), both would wait forever: no
+        # collection until the bytes are here
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return self._raw.read(size)
         except Exception as exc:  # noqa: BLE001 - whatever the transport raised
@@ -75,6 +82,9 @@ class RemoteFile:
             # object, a cycle through C that the collector cannot see; left to
             # HDF5's exit handler, it calls into a finalized Python and crashes
             self.error = reason_of(exc)
+        finally:
+            if collecting:
+                gc.enable()
         # raised outside the handler, so that it carries no context either; h5py
         # hands it back to its caller once the HDF5 call returns
         raise SourceError(f"{self.url}: cannot read ({self.error})")
