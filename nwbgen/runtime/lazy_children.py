@@ -22,6 +22,11 @@ from typing import Any
 Read = Callable[[], Any]
 
 
+#: what a member's read returns when it turns out to be no member by type (an
+#: object of an unknown type no class fits, kept as stored): the name goes
+NOT_A_MEMBER = object()
+
+
 class _Pending:
     __slots__ = ("read",)
 
@@ -45,16 +50,25 @@ class LazyChildren(dict[str, Any]):
     def _resolve(self, name: str, value: Any) -> Any:
         if type(value) is _Pending:
             value = value.read()
+            if value is NOT_A_MEMBER:
+                dict.pop(self, name, None)
+                raise KeyError(name)
             dict.__setitem__(self, name, value)
         return value
+
+    def _read(self, name: str) -> tuple[bool, Any]:
+        try:
+            return True, self[name]
+        except KeyError:
+            return False, None
 
     def pending(self) -> list[str]:
         """The members not read yet."""
         return [k for k, v in dict.items(self) if type(v) is _Pending]
 
     def resolve_all(self) -> None:
-        for name, value in list(dict.items(self)):
-            self._resolve(name, value)
+        for name in list(dict.keys(self)):
+            self._read(name)
 
     # reading ------------------------------------------------------------------
     def __getitem__(self, name: str) -> Any:
@@ -67,14 +81,21 @@ class LazyChildren(dict[str, Any]):
 
     def __iter__(self) -> Iterator[str]:
         # not dict's own iterator: dict(self) and {**self} then go through
-        # keys() and __getitem__, and so see models
+        # keys() and __getitem__, and so see models. The names are those of the
+        # members found; one that turns out to be of an unknown type no class
+        # fits leaves when it is read (rare: a file with a type nothing knows)
         return iter(list(dict.keys(self)))
 
     def values(self) -> list[Any]:  # type: ignore[override]
-        return [self[k] for k in list(dict.keys(self))]
+        return [value for _, value in self.items()]
 
     def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
-        return [(k, self[k]) for k in list(dict.keys(self))]
+        out = []
+        for name in list(dict.keys(self)):
+            found, value = self._read(name)
+            if found:
+                out.append((name, value))
+        return out
 
     def pop(self, name: str, *default: Any) -> Any:
         if name in self:

@@ -30,7 +30,7 @@ from .hdf5.attributes import (
     type_text,
 )
 from .hdf5.files import READING, damaged, is_hdf5_failure
-from .hdf5.objects import ObjectMap, location, object_key
+from .hdf5.objects import ObjectMap, location, member_key, object_key
 from .hdf5.structure import CHECK_ITEMS, index_problem, region_problem
 from .lazy_children import LazyChildren
 from .models.base import NWBModel
@@ -57,6 +57,8 @@ Reader = Callable[["ReadContext", Any, dict[str, Any]], Any]
 
 #: path searches (h5py ``name``) before the read indexes the file's paths instead
 INDEX_AFTER = 2
+#: members of a group looked through for a reference's target (see path_of)
+AROUND_LIMIT = 1000
 
 
 class ReadContext:
@@ -86,6 +88,10 @@ class ReadContext:
         self._path: str | None = None  # of the object build() hands to a reader
         self._index: ObjectMap | None = None
         self._searches = 0
+        #: object key -> path, of every object a frame opened by its path (what
+        #: a reference reaches is found here before any search)
+        self._paths: dict[tuple[int, int], str] = {}
+        self._looked: set[str] = set()
         #: the file read (its name is asked of HDF5 once)
         self.filename = ""
         self._by_name: dict[str, list[type]] = {}
@@ -102,16 +108,55 @@ class ReadContext:
         """The model already built for ``h5obj``, or ``None``."""
         return self._models.get(object_key(h5obj))
 
-    def path_of(self, h5obj: Any) -> str | None:
-        """Where an object reached by reference lives (``None``: nowhere). h5py's
-        ``name`` searches the file each time; after a few such searches one walk
-        of the file indexes every object's path instead."""
+    def path_of(self, h5obj: Any, near: str | None = None) -> str | None:
+        """Where an object reached by reference lives (``None``: nowhere).
+
+        First among the objects opened so far, then among the members of the
+        groups around ``near`` (the referring object's path: an electrodes
+        table's groups are its siblings' members), looked up by address, no
+        search. h5py's ``name`` searches the file each time; after a few such
+        searches one walk of the file indexes every object's path instead."""
+        key = object_key(h5obj)
+        found = self._paths.get(key)
+        if found is None and near:
+            found = self._look_around(h5obj.file, key, near)
+        if found is not None:  # by its path: no search
+            return found
         if self._index is None:
             self._searches += 1
             if self._searches <= INDEX_AFTER:
                 return h5obj.name or None
             self._index = ObjectMap(h5obj.file)
         return self._index.path_at(object_key(h5obj))
+
+    def _look_around(self, h5file: Any, key: tuple[int, int], near: str) -> str | None:
+        """The path of object ``key`` among the members of ``near``'s ancestors
+        (each group's members registered once; groups of more than
+        :data:`AROUND_LIMIT` members are skipped: that would be a search)."""
+        parts = near.strip("/").split("/")
+        for depth in range(len(parts) - 1, -1, -1):
+            group_path = "/" + "/".join(parts[:depth])
+            if group_path in self._looked:
+                continue
+            self._looked.add(group_path)
+            try:
+                group = h5file[group_path]
+                names = list(group) if len(group) <= AROUND_LIMIT else []
+            except Exception:  # noqa: BLE001 - not a group: nothing around
+                continue
+            for name in names:
+                member = member_key(group, name)
+                if member is not None:
+                    path = f"{group_path.rstrip('/')}/{name}"
+                    self._paths.setdefault(member, path)
+            found = self._paths.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def saw(self, h5obj: Any, path: str) -> None:
+        """``h5obj`` lives at ``path`` (a member a frame opened)."""
+        self._paths[object_key(h5obj)] = path
 
     def violation(self, path: str, message: str) -> None:
         self.violations.append(Violation(path, message))

@@ -27,7 +27,7 @@ from .hdf5.links import (
 from .hdf5.objects import dereference, open_member
 from .hdf5.references import region_selection
 from .hdf5.values import decode_attribute
-from .lazy_children import LazyChildren
+from .lazy_children import NOT_A_MEMBER, LazyChildren
 from .source import Source
 
 if TYPE_CHECKING:
@@ -250,16 +250,17 @@ class ReadFrame:
                 self.members[h5_name] = kind  # a link to something untyped
                 self.source.links.pop(h5_name, None)
                 continue
-            if len(allowed) == 1:
-                if lazy:
-                    out.defer(h5_name, self._later(obj, allowed[0], None, self.opened))  # type: ignore[attr-defined]
+            if self.opened:
+                self.ctx.saw(obj, self.opened)
+            if lazy:
+                if len(allowed) == 1:
+                    read = self._later(h5_name, obj, allowed[0], None, self.opened)
                 else:
-                    out[h5_name] = self.ctx.build(obj, allowed[0], path=self.opened)
-            elif lazy and self.ctx.class_of(
-                obj, self.opened, self.ctx.common_base(allowed)
-            ):
-                base = self.ctx.common_base(allowed)
-                out.defer(h5_name, self._later(obj, None, base, self.opened))  # type: ignore[attr-defined]
+                    base = self.ctx.common_base(allowed)
+                    read = self._later(h5_name, obj, None, base, self.opened)
+                out.defer(h5_name, read)  # type: ignore[attr-defined]
+            elif len(allowed) == 1:
+                out[h5_name] = self.ctx.build(obj, allowed[0], path=self.opened)
             else:
                 base = self.ctx.common_base(allowed)
                 model = self.ctx.build(obj, None, base, self.opened)
@@ -271,9 +272,16 @@ class ReadFrame:
             self.values[field] = out
 
     def _later(
-        self, obj: Any, expected: type | None, fallback: type | None, path: str | None
+        self,
+        h5_name: str,
+        obj: Any,
+        expected: type | None,
+        fallback: type | None,
+        path: str | None,
     ) -> Callable[[], Any]:
-        """The read of member ``obj``, for when it is first asked for."""
+        """The read of member ``obj``, for when it is first asked for; an object
+        of an unknown type no class here fits is then kept as stored, and is no
+        member by type (:data:`~.lazy_children.NOT_A_MEMBER`)."""
         ctx = self.ctx
 
         def read() -> Any:
@@ -282,7 +290,11 @@ class ReadFrame:
                     f"{self.source.filename}: {path or self.path}: the file was "
                     "closed before this member was read (lazy reads need the file open)"
                 )
-            return ctx.build(obj, expected, fallback, path)
+            model = ctx.build(obj, expected, fallback, path)
+            if model is None:
+                self._keep_as_stored(h5_name, obj)
+                return NOT_A_MEMBER
+            return model
 
         return read
 
@@ -379,7 +391,7 @@ class _Deref:
         model = ctx.known(target)
         if model is not None:
             return _with_region(model, ref, from_obj)
-        path = ctx.path_of(target)
+        path = ctx.path_of(target, near=self.frame.path)
         if not path:
             ctx.violation(holder(), "refers to an unlinked object (dangling)")
             return None
