@@ -222,16 +222,20 @@ class ModelViewBuilder:
                     other.add(ImportView(self.index.runtime_import, "no_columns"))
                 if mixin == "NWBFileMixin" and "file_create_date" in cls.attributes:
                     other.add(ImportView(self.index.runtime_import, "created_now"))
-            if self._row(cls) is not None:
-                other.update(
-                    {
-                        ImportView("collections.abc", "Iterator"),
-                        ImportView("typing", "Any"),
-                        ImportView("typing", "ClassVar"),
-                        ImportView("numpy", "", "np"),
-                        ImportView(self.index.runtime_import, "TableRow"),
-                    }
-                )
+            row = self._row(cls)
+            if row is not None and row.base_of is not None:
+                base_info = self.index.info[row.base_of]
+                if not (base_info.namespace == ns_name and base_info.module == module):
+                    other.add(ImportView(base_info.import_from(ns_name), row.base))
+            if row is not None:
+                other.add(ImportView("collections.abc", "Iterator"))
+                if row.base == "TableRow":
+                    other.add(ImportView(self.index.runtime_import, "TableRow"))
+                hints = " ".join(f.type_hint for f in row.fields)
+                if "Any" in hints:
+                    other.add(ImportView("typing", "Any"))
+                if "np." in hints:
+                    other.add(ImportView("numpy", "", "np"))
             for slot in cls.attributes.values():
                 _, refs, needs = slot_hint(self.index, slot)
                 soft.update(self.index.info[r] for r in refs)
@@ -441,6 +445,8 @@ class ModelViewBuilder:
             else:
                 hint = optional(hint)
                 default = "None"
+        elif default == "None" and not hint.endswith("| None"):
+            hint = optional(hint)  # filled by a builder, absent in a file that lacks it
         return FieldView(
             name=str(slot.name),
             type_hint=hint,

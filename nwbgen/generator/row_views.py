@@ -35,6 +35,10 @@ class RowView:
     name: str
     table: str
     fields: tuple[RowFieldView, ...]
+    #: the row class it derives from: TableRow, or the nearest base table's row
+    base: str = "TableRow"
+    #: LinkML name of that base table (None: TableRow)
+    base_of: str | None = None
 
 
 def _typed(index: ClassIndex, cls: ClassDefinition, neurodata_type: str) -> bool:
@@ -111,4 +115,15 @@ def row_view(
         )
         for slot in columns
     )
-    return RowView(name=f"{python_name}Row", table=python_name, fields=fields)
+    base, base_of = "TableRow", None
+    for ancestor in index.lineage(cls)[1:]:
+        if row_view(index, ancestor, ann(ancestor, "python_name")) is not None:
+            base, base_of = f"{ann(ancestor, 'python_name')}Row", str(ancestor.name)
+            break
+    return RowView(
+        name=f"{python_name}Row",
+        table=python_name,
+        fields=fields,
+        base=base,
+        base_of=base_of,
+    )

@@ -139,11 +139,10 @@ class ReadContext:
             if group_path in self._looked:
                 continue
             self._looked.add(group_path)
-            try:
-                group = h5file[group_path]
-                names = list(group) if len(group) <= AROUND_LIMIT else []
-            except Exception:  # noqa: BLE001 - not a group: nothing around
+            group = h5file.get(group_path)
+            if group is None or not hasattr(group, "keys"):  # not a group
                 continue
+            names = list(group) if len(group) <= AROUND_LIMIT else []
             for name in names:
                 member = member_key(group, name)
                 if member is not None:

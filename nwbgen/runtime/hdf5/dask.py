@@ -112,7 +112,7 @@ class Blocks:
     """What the tasks of a dask array of a lazy array read from: the lazy array
     itself in this process; pickled, its source and HDF5 path, reopened there."""
 
-    __slots__ = ("_lazy", "_source", "_path", "_error", "kind", "dtype", "shape")
+    __slots__ = ("_error", "_lazy", "_path", "_source", "dtype", "kind", "shape")
 
     def __init__(
         self,

@@ -224,9 +224,8 @@ class GroupModel(NWBModel):
                     f"{type(model).__module__}.{type(model).__name__} "
                     f"{getattr(model, 'name', '?')!r}: it holds {names}"
                 )
-            name: str = getattr(
-                model, "name"
-            )  # noqa: B009 - an isinstance-narrowed object
+            child: Any = model  # an isinstance-narrowed object to mypy
+            name: str = child.name
             if name in children:
                 raise BuildError(
                     f"{type(self).__name__} {self.name!r} already holds {name!r}"

@@ -12,7 +12,7 @@ itself takes pynwb's arguments: ``file_create_date`` defaults to now (UTC),
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,7 @@ _TABLES = {
 def created_now() -> Any:
     """A new file's ``file_create_date``: now, in UTC (the generated default; a
     read leaves it absent when the file lacks it)."""
-    return [datetime.now(timezone.utc)]
+    return [datetime.now(UTC)]
 
 
 def ensure(model: Any, field: str, **values: Any) -> Any:
@@ -88,7 +88,7 @@ class NWBFileMixin:
         fields = cls.__pydantic_fields__  # type: ignore[attr-defined]
         out = dict(data)
         if "file_create_date" in fields and out.get("file_create_date") is None:
-            out["file_create_date"] = [datetime.now(timezone.utc)]
+            out["file_create_date"] = [datetime.now(UTC)]
         elif isinstance(out.get("file_create_date"), datetime):
             out["file_create_date"] = [out["file_create_date"]]
         if (
@@ -261,7 +261,7 @@ class NWBFileMixin:
         location: str | None = None,
         filtering: str | None = None,
         group: Any = None,
-        id: int | None = None,  # noqa: A002 - pynwb's name
+        id: int | None = None,
         rel_x: float | None = None,
         rel_y: float | None = None,
         rel_z: float | None = None,
@@ -319,7 +319,7 @@ class NWBFileMixin:
         waveform_mean: Any = None,
         waveform_sd: Any = None,
         waveforms: Any = None,
-        id: int | None = None,  # noqa: A002 - pynwb's name
+        id: int | None = None,
         enforce_unique_id: bool = True,
         **values: Any,
     ) -> None:

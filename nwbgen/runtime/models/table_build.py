@@ -236,9 +236,8 @@ class TableBuildingMixin:
                     f"column {name!r}: the index must rise to len(data) = {len(cells)}"
                 )
         rows = len(bounds) if bounds is not None else len(flat)
-        if (data is not None and rows) or n:
-            if rows != n and not (n == 0 and not names):
-                raise self._fail(f"column {name!r} has {rows} rows, the table {n}")
+        if ((data is not None and rows) or n) and rows != n and (n or names):
+            raise self._fail(f"column {name!r} has {rows} rows, the table {n}")
         if region:
             self._check_rows(name, flat, table)
         # no rows yet: the values' shape cannot be checked (None skips the check
@@ -318,7 +317,7 @@ class TableBuildingMixin:
     def add_row(
         self,
         data: Mapping[str, Any] | Any = None,
-        id: Any = None,  # noqa: A002 - hdmf's name
+        id: Any = None,
         enforce_unique_id: bool = False,
         check_ragged: bool = True,
         **values: Any,
@@ -331,7 +330,7 @@ class TableBuildingMixin:
             given.update(data if isinstance(data, Mapping) else dict(data))
         given.update(values)
         if id is None:
-            id = given.pop("id", None)  # noqa: A001
+            id = given.pop("id", None)
         else:
             given.pop("id", None)
         n = len(self)  # type: ignore[arg-type]

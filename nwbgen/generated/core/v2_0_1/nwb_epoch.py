@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-import numpy as np
 from pydantic import Field
 
 from nwbgen.runtime import TableRow
@@ -88,7 +87,7 @@ class TimeIntervals(DynamicTable):
         default=None, description="Index for timeseries"
     )
 
-    __row_model__: ClassVar[type[TableRow]] = TimeIntervalsRow
+    __row_model__ = TimeIntervalsRow
 
     def rows(self) -> Iterator[TimeIntervalsRow]:
         """The table's rows, one TimeIntervalsRow each, read as iterated."""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -264,7 +264,7 @@ class PlaneSegmentation(DynamicTable):
         description="link to ImagingPlane group from which this TimeSeries data was generated"
     )
 
-    __row_model__: ClassVar[type[TableRow]] = PlaneSegmentationRow
+    __row_model__ = PlaneSegmentationRow
 
     def rows(self) -> Iterator[PlaneSegmentationRow]:
         """The table's rows, one PlaneSegmentationRow each, read as iterated."""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field
@@ -94,7 +94,7 @@ class EventsTable(DynamicTable):
         default=None, description="Column containing user annotations about events."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = EventsTableRow
+    __row_model__ = EventsTableRow
 
     def rows(self) -> Iterator[EventsTableRow]:
         """The table's rows, one EventsTableRow each, read as iterated."""

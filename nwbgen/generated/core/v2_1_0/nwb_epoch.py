@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
-import numpy as np
 from pydantic import Field
 
 from nwbgen.runtime import TableRow
@@ -75,7 +74,7 @@ class TimeIntervals(DynamicTable):
         default=None, description="Index for timeseries."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = TimeIntervalsRow
+    __row_model__ = TimeIntervalsRow
 
     def rows(self) -> Iterator[TimeIntervalsRow]:
         """The table's rows, one TimeIntervalsRow each, read as iterated."""

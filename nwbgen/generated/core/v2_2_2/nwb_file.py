@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -405,9 +405,7 @@ class NWBFileGeneralExtracellularEphysElectrodes(DynamicTable):
         description="Description of the reference used for this electrode.",
     )
 
-    __row_model__: ClassVar[type[TableRow]] = (
-        NWBFileGeneralExtracellularEphysElectrodesRow
-    )
+    __row_model__ = NWBFileGeneralExtracellularEphysElectrodesRow
 
     def rows(self) -> Iterator[NWBFileGeneralExtracellularEphysElectrodesRow]:
         """The table's rows, one NWBFileGeneralExtracellularEphysElectrodesRow each, read as iterated."""
@@ -653,7 +651,7 @@ class NWBFile(NWBFileMixin, NWBContainer):
     session_start_time: datetime = Field(
         description='Date and time of the experiment/session start. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds.'
     )
-    timestamps_reference_time: datetime = Field(
+    timestamps_reference_time: datetime | None = Field(
         default=None,
         description='Date and time corresponding to time zero of all timestamps. The date is stored in UTC with local timezone offset as ISO 8601 extended formatted string: 2018-09-28T14:43:54.123+02:00. Dates stored in UTC end in "Z" with no timezone offset. Date accuracy is up to milliseconds. All times stored in the file use this time as reference (i.e., time zero).',
     )

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -211,7 +211,7 @@ class DecompositionSeriesBands(DynamicTable):
         description="The standard deviation of Gaussian filters, in Hz."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = DecompositionSeriesBandsRow
+    __row_model__ = DecompositionSeriesBandsRow
 
     def rows(self) -> Iterator[DecompositionSeriesBandsRow]:
         """The table's rows, one DecompositionSeriesBandsRow each, read as iterated."""
@@ -373,7 +373,7 @@ class Units(DynamicTable):
         description="Spike waveform standard deviation for each spike unit.",
     )
 
-    __row_model__: ClassVar[type[TableRow]] = UnitsRow
+    __row_model__ = UnitsRow
 
     def rows(self) -> Iterator[UnitsRow]:
         """The table's rows, one UnitsRow each, read as iterated."""

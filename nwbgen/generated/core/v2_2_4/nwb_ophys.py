@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -312,7 +312,7 @@ class PlaneSegmentation(DynamicTable):
         description="Link to ImagingPlane object from which this data was generated."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = PlaneSegmentationRow
+    __row_model__ = PlaneSegmentationRow
 
     def rows(self) -> Iterator[PlaneSegmentationRow]:
         """The table's rows, one PlaneSegmentationRow each, read as iterated."""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -338,7 +338,7 @@ class SweepTable(DynamicTable):
     )
     series_index: VectorIndex = Field(description="Index for series.")
 
-    __row_model__: ClassVar[type[TableRow]] = SweepTableRow
+    __row_model__ = SweepTableRow
 
     def rows(self) -> Iterator[SweepTableRow]:
         """The table's rows, one SweepTableRow each, read as iterated."""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -105,7 +105,7 @@ class TimeIntervals(DynamicTable):
         default=None, description="Index for timeseries."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = TimeIntervalsRow
+    __row_model__ = TimeIntervalsRow
 
     def rows(self) -> Iterator[TimeIntervalsRow]:
         """The table's rows, one TimeIntervalsRow each, read as iterated."""

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -354,7 +354,7 @@ class SweepTable(DynamicTable):
     )
     series_index: VectorIndex = Field(description="Index for series.")
 
-    __row_model__: ClassVar[type[TableRow]] = SweepTableRow
+    __row_model__ = SweepTableRow
 
     def rows(self) -> Iterator[SweepTableRow]:
         """The table's rows, one SweepTableRow each, read as iterated."""
@@ -390,7 +390,7 @@ class IntracellularElectrodesTable(DynamicTable):
         description="Column for storing the reference to the intracellular electrode."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = IntracellularElectrodesTableRow
+    __row_model__ = IntracellularElectrodesTableRow
 
     def rows(self) -> Iterator[IntracellularElectrodesTableRow]:
         """The table's rows, one IntracellularElectrodesTableRow each, read as iterated."""
@@ -424,7 +424,7 @@ class IntracellularStimuliTable(DynamicTable):
         description="Column storing the reference to the stimulus template for the recording (rows).",
     )
 
-    __row_model__: ClassVar[type[TableRow]] = IntracellularStimuliTableRow
+    __row_model__ = IntracellularStimuliTableRow
 
     def rows(self) -> Iterator[IntracellularStimuliTableRow]:
         """The table's rows, one IntracellularStimuliTableRow each, read as iterated."""
@@ -453,7 +453,7 @@ class IntracellularResponsesTable(DynamicTable):
         description="Column storing the reference to the recorded response for the recording (rows)"
     )
 
-    __row_model__: ClassVar[type[TableRow]] = IntracellularResponsesTableRow
+    __row_model__ = IntracellularResponsesTableRow
 
     def rows(self) -> Iterator[IntracellularResponsesTableRow]:
         """The table's rows, one IntracellularResponsesTableRow each, read as iterated."""
@@ -511,7 +511,7 @@ class SimultaneousRecordingsTable(DynamicTable):
         description="Index dataset for the recordings column."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = SimultaneousRecordingsTableRow
+    __row_model__ = SimultaneousRecordingsTableRow
 
     def rows(self) -> Iterator[SimultaneousRecordingsTableRow]:
         """The table's rows, one SimultaneousRecordingsTableRow each, read as iterated."""
@@ -569,7 +569,7 @@ class SequentialRecordingsTable(DynamicTable):
         description="The type of stimulus used for the sequential recording."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = SequentialRecordingsTableRow
+    __row_model__ = SequentialRecordingsTableRow
 
     def rows(self) -> Iterator[SequentialRecordingsTableRow]:
         """The table's rows, one SequentialRecordingsTableRow each, read as iterated."""
@@ -604,7 +604,7 @@ class RepetitionsTable(DynamicTable):
         description="Index dataset for the sequential_recordings column."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = RepetitionsTableRow
+    __row_model__ = RepetitionsTableRow
 
     def rows(self) -> Iterator[RepetitionsTableRow]:
         """The table's rows, one RepetitionsTableRow each, read as iterated."""
@@ -639,7 +639,7 @@ class ExperimentalConditionsTable(DynamicTable):
         description="Index dataset for the repetitions column."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = ExperimentalConditionsTableRow
+    __row_model__ = ExperimentalConditionsTableRow
 
     def rows(self) -> Iterator[ExperimentalConditionsTableRow]:
         """The table's rows, one ExperimentalConditionsTableRow each, read as iterated."""

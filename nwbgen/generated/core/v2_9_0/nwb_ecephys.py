@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -531,7 +531,7 @@ class ElectrodesTable(DynamicTable):
         description='Description of the reference electrode and/or reference scheme used for this electrode, e.g., "stainless steel skull screw" or "online common average referencing".',
     )
 
-    __row_model__: ClassVar[type[TableRow]] = ElectrodesTableRow
+    __row_model__ = ElectrodesTableRow
 
     def rows(self) -> Iterator[ElectrodesTableRow]:
         """The table's rows, one ElectrodesTableRow each, read as iterated."""

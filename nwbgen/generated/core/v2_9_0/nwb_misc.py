@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -195,7 +195,7 @@ class FrequencyBandsTable(DynamicTable):
         default=None, description="The standard deviation of Gaussian filters, in Hz."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = FrequencyBandsTableRow
+    __row_model__ = FrequencyBandsTableRow
 
     def rows(self) -> Iterator[FrequencyBandsTableRow]:
         """The table's rows, one FrequencyBandsTableRow each, read as iterated."""
@@ -414,7 +414,7 @@ class Units(DynamicTable):
         description="Index into the 'waveforms_index' dataset. One value for every unit (row in the table). See 'waveforms' for more detail.",
     )
 
-    __row_model__: ClassVar[type[TableRow]] = UnitsRow
+    __row_model__ = UnitsRow
 
     def rows(self) -> Iterator[UnitsRow]:
         """The table's rows, one UnitsRow each, read as iterated."""

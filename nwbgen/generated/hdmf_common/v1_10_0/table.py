@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -153,7 +153,7 @@ class MeaningsTable(DynamicTable):
         description="The meaning of the value in the referenced VectorData object."
     )
 
-    __row_model__: ClassVar[type[TableRow]] = MeaningsTableRow
+    __row_model__ = MeaningsTableRow
 
     def rows(self) -> Iterator[MeaningsTableRow]:
         """The table's rows, one MeaningsTableRow each, read as iterated."""
