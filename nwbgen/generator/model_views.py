@@ -434,7 +434,7 @@ class ModelViewBuilder:
         role = role_of(slot, self.index)
         default = (
             self._default(slot)
-            or self._table_default(owner, slot, aliases)
+            or self._builder_default(owner, slot, aliases)
             or self._empty_group(slot, aliases)
         )
         if default is None:
@@ -459,14 +459,15 @@ class ModelViewBuilder:
             comment=comment,
         )
 
-    def _table_default(
+    def _builder_default(
         self,
         owner: ClassDefinition | None,
         slot: SlotDefinition,
         aliases: dict[str, str],
     ) -> str | None:
-        """A table starts with no columns and no rows: ``add_column`` and
-        ``add_row`` keep ``colnames`` and ``id`` right from there."""
+        """Defaults for the builders' classes: a table starts with no columns
+        and no rows (``add_column`` and ``add_row`` keep ``colnames`` and ``id``
+        right from there); an NWBFile is created now."""
         if owner is not None and table_mixin(owner) == "NWBFileMixin":
             # pynwb's: created now; time zero is the session start (filled by
             # NWBFileMixin from session_start_time)

@@ -275,17 +275,6 @@ class ReadContext:
             )
         return cls
 
-    def class_of(
-        self, h5obj: Any, path: str | None, fallback: type | None
-    ) -> type | None:
-        """The class ``h5obj`` would be read as (``None``: none), without reading
-        it and without recording violations (its read will)."""
-        before = len(self.violations)
-        try:
-            return self._class_of(path or "", read_attributes(h5obj), None, fallback)
-        finally:
-            del self.violations[before:]
-
     def read_all(self, model: Any) -> None:
         """Read every member not read yet below ``model`` (a lazy read's rest)."""
         seen: set[int] = set()

@@ -88,7 +88,7 @@ class NWBFileMixin:
         fields = cls.__pydantic_fields__  # type: ignore[attr-defined]
         out = dict(data)
         if "file_create_date" in fields and out.get("file_create_date") is None:
-            out["file_create_date"] = [datetime.now(UTC)]
+            out["file_create_date"] = created_now()
         elif isinstance(out.get("file_create_date"), datetime):
             out["file_create_date"] = [out["file_create_date"]]
         if (
