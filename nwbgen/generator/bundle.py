@@ -1,6 +1,7 @@
 """Regenerate (or check) :mod:`nwbgen.generated`, the models nwbgen ships.
 
-    python -m nwbgen.generator.bundle [--schemas ../shared/schemas] [--check]
+    python -m nwbgen.generator.bundle [--schemas ../shared/schemas]
+                                      [--data ../shared/data] [--check]
 
 Each core release is compiled with the hdmf-common release it was published with;
 the packages share one output tree, so an hdmf-common version used by several cores
@@ -13,13 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..spec.sources import load_sources
+from ..spec.sources import load_sources, namespaces_from_h5
 from .compile import CompileResult, compile_sets
 from .emit import check_package, write_package
 
 #: core release -> the hdmf-common release it was published with (latest patch per
 #: minor; ``None`` before hdmf-common existed): every release a corpus file uses
-#: (2.0.2, which pynwb 1.0.3 wrote, is in no release folder: its files compile)
 BUNDLE = (
     ("2.0.1", None),
     ("2.1.0", None),
@@ -39,13 +39,21 @@ BUNDLE = (
     ("2.10.0", "1.9.0"),
     ("2.11.0", "1.10.0"),
 )
+#: releases no release folder holds, bundled from the specs a corpus file caches
+#: (path under ``--data``): core 2.0.2 as pynwb 1.0.3 wrote it, and core 2.1.0
+#: over hdmf-common 1.0.0 as pynwb 1.1.2 wrote it
+FROM_FILES = (
+    "backcompat/pynwb-1.0.3_nwbfile.nwb",
+    "backcompat/pynwb-1.1.2_nwbfile.nwb",
+)
 RUNTIME_IMPORT = "nwbgen.runtime"
 GENERATED = Path(__file__).resolve().parents[1] / "generated"
 DEFAULT_SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas"
+DEFAULT_DATA = DEFAULT_SCHEMAS.parent / "data"
 
 
-def compile_bundle(schemas: Path) -> CompileResult:
-    sets = []
+def compile_bundle(schemas: Path, data: Path = DEFAULT_DATA) -> CompileResult:
+    sets = [namespaces_from_h5(data / name) for name in FROM_FILES]
     for core, hdmf in BUNDLE:
         paths = [schemas / "core" / core / "nwb.namespace.yaml"]
         if hdmf is not None:
@@ -65,10 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         help="folder with core/ and hdmf-common/",
     )
     parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="folder of the NWB files FROM_FILES names",
+    )
+    parser.add_argument(
         "--check", action="store_true", help="exit 1 if nwbgen/generated is out of date"
     )
     args = parser.parse_args(argv)
-    result = compile_bundle(args.schemas)
+    result = compile_bundle(args.schemas, args.data)
     if args.check:
         drift = check_package(result.files, GENERATED)
         if drift:

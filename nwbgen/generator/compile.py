@@ -230,8 +230,14 @@ def _package_paths(
             out.update(dict.fromkeys(by_id, plain))
             continue
         suffixes = {
-            ident: "_with_"
-            + "_".join(f"{package_name(n)}_{version_package(v)[1:]}" for n, v in on)
+            # a build over nothing keeps the plain name (core 2.1.0 beside core
+            # 2.1.0 over hdmf-common 1.0.0)
+            ident: (
+                "_with_"
+                + "_".join(f"{package_name(n)}_{version_package(v)[1:]}" for n, v in on)
+                if on
+                else ""
+            )
             for ident, on in by_id.items()
         }
         if len(set(suffixes.values())) < len(suffixes):  # same includes, other spec

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import CompileError
 from .model import Attribute, Dataset, Group, Link, Namespace, Spec, version_key
+from .order import find_cycle, smallest_first
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class NamespaceCatalog:
             name: self._includes_of(ns) for name, ns in self.namespaces.items()
         }
         self.types: dict[TypeRef, TypeDef] = {}
+        self._rolled: dict[TypeRef, Spec] = {}
         self._by_ns: dict[str, dict[str, TypeDef]] = {}
         for ns in self.namespaces.values():
             self._collect_types(ns)
@@ -145,61 +147,62 @@ class NamespaceCatalog:
         raise CompileError(f"namespace {ns_name}: type {name} extends itself")
 
     def _check_inheritance_cycles(self) -> None:
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        for typedef in self.types.values():
-            if typedef.parent is not None:
-                graph.add_edge(typedef.ref, typedef.parent)
-        try:
-            cycle = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
-            return
-        names = " -> ".join(str(edge[0]) for edge in cycle) + f" -> {cycle[0][0]}"
-        raise CompileError(f"inheritance cycle: {names}")
+        cycle = find_cycle(
+            (typedef.ref, typedef.parent)
+            for typedef in self.types.values()
+            if typedef.parent is not None
+        )
+        if cycle is not None:
+            names = " -> ".join(str(ref) for ref in (*cycle, cycle[0]))
+            raise CompileError(f"inheritance cycle: {names}")
 
     def types_of(self, ns_name: str) -> list[TypeDef]:
         return list(self._by_ns[ns_name].values())
 
     def class_order(self, ns_name: str) -> list[TypeDef]:
         """The types of a namespace, every parent before its children, schema order otherwise."""
-        import networkx as nx
-
         local = self._by_ns[ns_name]
-        graph = nx.DiGraph()
-        for typedef in local.values():
-            graph.add_node(typedef.ref)
-            if typedef.parent is not None and typedef.parent.namespace == ns_name:
-                graph.add_edge(typedef.parent, typedef.ref)
-        order = nx.lexicographical_topological_sort(
-            graph, key=lambda ref: f"{local[ref.name].index:06d}"
+        refs = [typedef.ref for typedef in local.values()]
+        order = smallest_first(
+            refs,
+            (
+                (typedef.parent, typedef.ref)
+                for typedef in local.values()
+                if typedef.parent is not None and typedef.parent.namespace == ns_name
+            ),
+            key=lambda ref: local[ref.name].index,
         )
+        assert order is not None, "inheritance cycles are refused on construction"
         return [local[ref.name] for ref in order]
 
     def rolled_down(self, ref: TypeRef) -> Spec:
         """A type's spec with everything it inherits merged in (own keys win)."""
-        typedef = self.types[ref]
-        if typedef.parent is None:
-            return typedef.spec
-        return merge_spec(self.rolled_down(typedef.parent), typedef.spec)
+        rolled = self._rolled.get(ref)
+        if rolled is None:
+            typedef = self.types[ref]
+            rolled = typedef.spec
+            if typedef.parent is not None:
+                rolled = merge_spec(self.rolled_down(typedef.parent), typedef.spec)
+            self._rolled[ref] = rolled
+        return rolled
 
     def namespace_order(self) -> list[str]:
         """Namespaces with every include before its includer."""
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        for name, includes in self.includes.items():
-            graph.add_node(name)
-            for inc in includes:
-                if inc in self.namespaces and inc != name:
-                    graph.add_edge(inc, name)
-        try:
-            return list(nx.lexicographical_topological_sort(graph))
-        except nx.NetworkXUnfeasible:
-            cycle = nx.find_cycle(graph)
+        edges = sorted(
+            {
+                (inc, name)
+                for name, includes in self.includes.items()
+                for inc in includes
+                if inc in self.namespaces and inc != name
+            }
+        )
+        order = smallest_first(list(self.includes), edges)
+        if order is None:
+            cycle = find_cycle(edges) or []
             raise CompileError(
-                "namespace include cycle: " + " -> ".join(e[0] for e in cycle)
-            ) from None
+                "namespace include cycle: " + " -> ".join((*cycle, *cycle[:1]))
+            )
+        return order
 
 
 def _type_definitions(specs: Iterable[Spec]) -> Iterable[Spec]:

@@ -10,7 +10,7 @@ from nwbgen.generator.emit import check_package
 
 @pytest.mark.slow
 def test_bundle_is_up_to_date(shared):
-    drift = check_package(compile_bundle(shared / "schemas").files, GENERATED)
+    drift = check_package(compile_bundle(shared / "schemas", shared / "data").files, GENERATED)
     assert not drift, f"run `python -m nwbgen.generator.bundle`: {drift.describe()}"
 
 

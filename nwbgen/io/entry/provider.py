@@ -25,6 +25,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,8 @@ class ModelProvider:
     keys: list[tuple[str, str, str]] = field(default_factory=list)
     #: the namespaces compiled for this file, into the cache (the rest are bundled)
     compiled: list[str] = field(default_factory=list)
+    #: seconds this call spent compiling ``compiled`` (0 when found compiled)
+    compile_s: float = 0.0
 
     def types(self, namespace: str) -> dict[str, type]:
         """neurodata_type -> model class of one namespace."""
@@ -137,10 +140,13 @@ def make_provider(
     ).hexdigest()[:20]
     entry = root_dir / f"models-{digest}"
     origin = "cache"
+    compile_s = 0.0
     if not (entry / "manifest.json").is_file():
         if not compile:
             raise LookupError(f"no compiled models for {_describe(keys)} in {root_dir}")
+        started = time.perf_counter()
         _compile_into(entry, list(chosen.values()), missing, bundled)
+        compile_s = time.perf_counter() - started
         origin = "compiled"
     if raw_key:
         _remember(
@@ -154,9 +160,11 @@ def make_provider(
                 "compiled": missing,
             },
         )
-    return _provider(
+    provider = _provider(
         keys, bundled, _import_root(entry, f"nwbgen_models_{digest}"), missing, origin
     )
+    provider.compile_s = compile_s
+    return provider
 
 
 # --- remembering which models a file's specs need ------------------------------
