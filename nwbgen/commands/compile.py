@@ -76,7 +76,8 @@ def _compile(
     step("reading sources")
     given = load_sources(sources)
     if not given:
-        raise click.ClickException("no namespaces found in the sources")
+        named = ", ".join(str(source) for source in sources)
+        raise click.ClickException(f"{named}: no namespaces found in the sources")
     known = {ns.name for ns in given}
     missing = [name for name in namespaces if name not in known]
     if missing:

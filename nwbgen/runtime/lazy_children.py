@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-#: reads the member's model (or ``None``: a member no class holds after all)
-Read = Callable[[], Any]
+#: reads the member's model, given its name (or :data:`NOT_A_MEMBER`)
+Read = Callable[[str], Any]
 
 
 #: what a member's read returns when it turns out to be no member by type (an
@@ -27,11 +27,18 @@ Read = Callable[[], Any]
 NOT_A_MEMBER = object()
 
 
-class _Pending:
-    __slots__ = ("read",)
+#: whether a listed member (given its name) is one by type at all, opening it,
+#: not reading it; ``False``: it is not, and the probe has kept it as stored
+Probe = Callable[[str], bool]
 
-    def __init__(self, read: Read) -> None:
+
+class _Pending:
+    # one small object a member: a group of thousands lists them all
+    __slots__ = ("probe", "read")
+
+    def __init__(self, read: Read, probe: Probe | None) -> None:
         self.read = read
+        self.probe = probe
 
 
 def is_unread(value: Any) -> bool:
@@ -40,16 +47,41 @@ def is_unread(value: Any) -> bool:
     return type(value) is _Pending
 
 
+def read_unread(name: str, value: Any) -> Any:
+    """The model of entry ``name`` whose stored value ``value`` is unread (see
+    :func:`is_unread`), read now (once: the read's context keeps identity);
+    ``None`` when it turns out to be no member by type."""
+    model = value.read(name)
+    return None if model is NOT_A_MEMBER else model
+
+
 class LazyChildren(dict[str, Any]):
     """``{HDF5 name: model}`` whose models are read on first access."""
 
-    def defer(self, name: str, read: Read) -> None:
-        """Member ``name``, to be read by ``read()`` when first asked for."""
-        dict.__setitem__(self, name, _Pending(read))
+    def defer(self, name: str, read: Read, probe: Probe | None = None) -> None:
+        """Member ``name``, to be read by ``read(name)`` when first asked for.
+        ``probe``: for a member listed without being opened, tells whether it is
+        a member by type; names are probed before they are listed, counted or
+        tested (``in``), so a listed name is always one ``[name]`` reads."""
+        dict.__setitem__(self, name, _Pending(read, probe))
+
+    def _probe(self, name: str) -> bool:
+        value = dict.get(self, name)
+        if type(value) is _Pending and value.probe is not None:
+            probe, value.probe = value.probe, None
+            if not probe(name):
+                dict.pop(self, name, None)
+                return False
+        return dict.__contains__(self, name)
+
+    def _probe_all(self) -> None:
+        for name, value in list(dict.items(self)):
+            if type(value) is _Pending and value.probe is not None:
+                self._probe(name)
 
     def _resolve(self, name: str, value: Any) -> Any:
         if type(value) is _Pending:
-            value = value.read()
+            value = value.read(name)
             if value is NOT_A_MEMBER:
                 dict.pop(self, name, None)
                 raise KeyError(name)
@@ -79,12 +111,23 @@ class LazyChildren(dict[str, Any]):
             return self[name]
         return default
 
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._probe(name)
+
+    def __len__(self) -> int:
+        self._probe_all()
+        return dict.__len__(self)
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        self._probe_all()
+        return list(dict.keys(self))
+
     def __iter__(self) -> Iterator[str]:
         # not dict's own iterator: dict(self) and {**self} then go through
         # keys() and __getitem__, and so see models. The names are those of the
         # members found; one that turns out to be of an unknown type no class
         # fits leaves when it is read (rare: a file with a type nothing knows)
-        return iter(list(dict.keys(self)))
+        return iter(self.keys())
 
     def values(self) -> list[Any]:  # type: ignore[override]
         return [value for _, value in self.items()]

@@ -21,6 +21,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import (
+    DamagedFileError,
+    HDF5ReadError,
     SchemaViolationError,
     UnknownTypeError,
 )
@@ -30,7 +32,9 @@ from .hdf5.attributes import (
     type_text,
 )
 from .hdf5.files import READING, damaged, is_hdf5_failure
+from .hdf5.lazy import LazyArray
 from .hdf5.objects import ObjectMap, location, member_key, object_key
+from .hdf5.search import SmallFirstSearch, hard_members
 from .hdf5.structure import CHECK_ITEMS, index_problem, region_problem
 from .lazy_children import LazyChildren
 from .models.base import NWBModel
@@ -87,11 +91,18 @@ class ReadContext:
         self._upgrading: set[tuple[int, int]] = set()
         self._path: str | None = None  # of the object build() hands to a reader
         self._index: ObjectMap | None = None
+        #: the read failure :meth:`build` raised last (see _reraise_read_failure)
+        self._failure: HDF5ReadError | None = None
         self._searches = 0
         #: object key -> path, of every object a frame opened by its path (what
         #: a reference reaches is found here before any search)
         self._paths: dict[tuple[int, int], str] = {}
         self._looked: set[str] = set()
+        #: (path, group) of groups whose members a lazy read listed unopened:
+        #: registered by address only when a reference lookup needs them
+        self._unopened: list[tuple[str, Any]] = []
+        #: file key -> the small-groups-first search of its paths
+        self._searchers: dict[tuple[int, int], SmallFirstSearch] = {}
         #: the file read (its name is asked of HDF5 once)
         self.filename = ""
         self._by_name: dict[str, list[type]] = {}
@@ -113,13 +124,19 @@ class ReadContext:
 
         First among the objects opened so far, then among the members of the
         groups around ``near`` (the referring object's path: an electrodes
-        table's groups are its siblings' members), looked up by address, no
-        search. h5py's ``name`` searches the file each time; after a few such
+        table's groups are its siblings' members) and of the groups a lazy read
+        listed, looked up by address, then small groups first
+        (:class:`~.hdf5.search.SmallFirstSearch`, within a budget). Past that,
+        h5py's ``name`` searches the whole file each time; after a few such
         searches one walk of the file indexes every object's path instead."""
         key = object_key(h5obj)
         found = self._paths.get(key)
         if found is None and near:
             found = self._look_around(h5obj.file, key, near)
+        if found is None:
+            found = self._look_unopened(key)
+        if found is None and self._index is None:
+            found = self._search_of(h5obj.file).find(key)
         if found is not None:  # by its path: no search
             return found
         if self._index is None:
@@ -142,12 +159,42 @@ class ReadContext:
             group = h5file.get(group_path)
             if group is None or not hasattr(group, "keys"):  # not a group
                 continue
-            names = list(group) if len(group) <= AROUND_LIMIT else []
+            names = hard_members(group) if len(group) <= AROUND_LIMIT else []
             for name in names:
+                if not isinstance(name, str):  # not UTF-8: no path to give
+                    continue
                 member = member_key(group, name)
                 if member is not None:
                     path = f"{group_path.rstrip('/')}/{name}"
                     self._paths.setdefault(member, path)
+            found = self._paths.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def _search_of(self, h5file: Any) -> SmallFirstSearch:
+        key = object_key(h5file)
+        search = self._searchers.get(key)
+        if search is None:
+            search = self._searchers[key] = SmallFirstSearch(h5file, self._paths)
+        return search
+
+    def unopened(self, path: str, group: Any) -> None:
+        """``group`` (at ``path``) has members a lazy read listed without opening."""
+        self._unopened.append((path, group))
+
+    def _look_unopened(self, key: tuple[int, int]) -> str | None:
+        """The path of object ``key`` among the members of the groups a lazy read
+        listed unopened (each registered by address once: a few microseconds a
+        member, where a path search reads the whole file)."""
+        while self._unopened:
+            group_path, group = self._unopened.pop()
+            if not group.id.valid:
+                continue
+            for name in hard_members(group):
+                member = member_key(group, name)
+                if member is not None:
+                    self._paths.setdefault(member, f"{group_path.rstrip('/')}/{name}")
             found = self._paths.get(key)
             if found is not None:
                 return found
@@ -187,7 +234,9 @@ class ReadContext:
             if not is_hdf5_failure(exc):
                 raise
             where = path or name_of(h5obj)
-            raise damaged(self.filename or filename_of(h5obj), where, exc) from None
+            failure = damaged(self.filename or filename_of(h5obj), where, exc)
+            self._failure = failure  # for a read inside pydantic's validation
+            raise failure from None
         finally:
             READING.pop()
 
@@ -340,6 +389,7 @@ class ReadContext:
                     model.__dict__[name] = None  # pynwb's default, not the file's
             except ValidationError as exc:
                 for error in exc.errors(include_url=False):
+                    self._reraise_read_failure(error, frame)
                     loc = ".".join(str(p) for p in error["loc"])
                     self.violation(frame.path, f"{loc}: {error['msg']}")
                     if error["loc"]:
@@ -352,6 +402,24 @@ class ReadContext:
             model.__pydantic_fields_set__.update(deferred)
         object.__setattr__(model, "__pydantic_private__", {"_h5": frame.source})
         return model
+
+    def _reraise_read_failure(self, error: Any, frame: ReadFrame) -> None:
+        """A lazy array that failed to read while pydantic iterated it (a
+        damaged object behind a reference) is that failure, not a violation:
+        pydantic keeps only its text, so the failure :meth:`build` raised last
+        is raised again, or a damaged file named by the text."""
+        if error.get("type") != "iteration_error":
+            return
+        if not isinstance(error.get("input"), LazyArray):
+            return
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+        reason = (error.get("ctx") or {}).get("error", "cannot iterate")
+        raise DamagedFileError(
+            f"{frame.source.filename}: damaged file: cannot read {frame.path} "
+            f"({reason})"
+        )
 
     def _check_structure(self, frame: ReadFrame) -> None:
         """A VectorIndex's values within its target, a DynamicTableRegion's rows

@@ -14,7 +14,13 @@ import h5py  # type: ignore[import-untyped]
 from h5py import h5l
 
 from .errors import ClosedFileError, DanglingLinkError, LinkCycleError
-from .hdf5.attributes import TYPE_ATTRIBUTES, has_type, is_typed, read_attributes
+from .hdf5.attributes import (
+    TYPE_ATTRIBUTES,
+    has_type,
+    is_typed,
+    read_attributes,
+    type_text,
+)
 from .hdf5.files import reading
 from .hdf5.lazy import LazyArray, read_dataset
 from .hdf5.links import (
@@ -51,6 +57,7 @@ class ReadFrame:
         "opened",
         "path",
         "source",
+        "valued",
         "values",
     )
 
@@ -71,6 +78,7 @@ class ReadFrame:
         self.members = member_links(h5obj) if isinstance(h5obj, h5py.Group) else {}
         self.source = Source(ctx.filename or h5obj.file.filename, self.path)
         self.values: dict[str, Any] = {"name": self.path.rsplit("/", 1)[-1] or "root"}
+        self.valued = False  # value() was asked for: the type is a dataset type
 
     # -- attributes and values -----------------------------------------------------
     def attribute(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
@@ -80,21 +88,35 @@ class ReadFrame:
         dtype = getattr(raw, "dtype", None)
         if dtype is not None and dtype.kind in "biuf":
             self.source.dtypes[h5_name] = dtype
-        self.values[field] = self._decode(raw, kind, scalar, f"attribute {h5_name!r}")
+        reference = isinstance(raw, h5py.Reference)
+        value = self._decode(raw, kind, scalar, f"attribute {h5_name!r}", reference)
+        kept: Any = raw if isinstance(raw, h5py.Empty) else None
+        if _is_object(value):  # a reference to an object no class fits
+            kept, value = value, None
+        if kept is not None:  # nothing the model can hold: kept as stored
+            self.source.stored_attributes[h5_name] = (field, kept)
+        self.values[field] = value
 
-    def _decode(self, raw: Any, kind: Any, scalar: bool | None, where: str) -> Any:
+    def _decode(
+        self, raw: Any, kind: Any, scalar: bool | None, where: str, keep: bool = False
+    ) -> Any:
+        """``raw`` decoded for ``kind``; ``keep``: a reference to an object no
+        class fits is its HDF5 object, not ``None`` (an attribute the schema does
+        not name, written back as read)."""
 
         def resolve(ref: Any) -> Any:  # called for references only
-            return self.deref(ref, where)
+            return _Deref(self).deref(ref, self.h5obj, where=where, keep=keep)
 
         return decode_attribute(raw, kind, scalar=scalar, resolve=resolve)
 
     def value(self, kind: Any, scalar: bool) -> None:
         """A dataset's own values: scalars now, arrays lazily."""
+        self.valued = True
         if not isinstance(self.h5obj, h5py.Dataset):  # typed as a dataset type
             self.ctx.violation(
                 self.path, "is a group, where its type is a dataset: no values"
             )
+            self.source.stored_as_group = True
             return
         value = read_dataset(
             self.h5obj,
@@ -206,9 +228,7 @@ class ReadFrame:
             self.ctx.violation(path, "is a group, where the schema expects a dataset")
             self.source.unknown.groups[h5_name] = obj
             return
-        extra = read_attributes(obj)
-        if extra:
-            self.source.member_attributes[h5_name] = extra
+        self._keep_attributes(h5_name, obj)
         value = read_dataset(
             obj,
             kind,
@@ -231,8 +251,17 @@ class ReadFrame:
         in a lazy read, each read when first asked for (:mod:`.lazy_children`)."""
         lazy = self.ctx.lazy
         out: dict[str, Any] = LazyChildren() if lazy else {}
+        unopened: _Unopened | None = None
         for h5_name in list(self.members):
             kind = self.members[h5_name]
+            if lazy and kind == h5l.TYPE_HARD:
+                # nothing opened until asked for: an untyped member then leaves
+                # the mapping and is kept as stored (see _unopened)
+                del self.members[h5_name]
+                if unopened is None:
+                    unopened = _Unopened(self, allowed)
+                out.defer(h5_name, unopened.read, unopened.probe)  # type: ignore[attr-defined]
+                continue
             if kind == h5l.TYPE_HARD:
                 with reading(self.source.filename, self._child(h5_name)):
                     if not is_typed(self.h5obj, h5_name):
@@ -251,7 +280,8 @@ class ReadFrame:
                 self.source.links.pop(h5_name, None)
                 continue
             if self.opened:
-                self.ctx.saw(obj, self.opened)
+                with reading(self.source.filename, self.opened):
+                    self.ctx.saw(obj, self.opened)
             if lazy:
                 if len(allowed) == 1:
                     read = self._later(h5_name, obj, allowed[0], None, self.opened)
@@ -268,7 +298,10 @@ class ReadFrame:
                     self._keep_as_stored(h5_name, obj)
                     continue
                 out[h5_name] = model
-        if out:
+        listed = dict.__len__(out) > 0  # not len(): that probes a lazy mapping
+        if lazy and listed:
+            self.ctx.unopened(self.path, self.h5obj)
+        if listed:
             self.values[field] = out
 
     def _later(
@@ -278,13 +311,13 @@ class ReadFrame:
         expected: type | None,
         fallback: type | None,
         path: str | None,
-    ) -> Callable[[], Any]:
+    ) -> Callable[[str], Any]:
         """The read of member ``obj``, for when it is first asked for; an object
         of an unknown type no class here fits is then kept as stored, and is no
         member by type (:data:`~.lazy_children.NOT_A_MEMBER`)."""
         ctx = self.ctx
 
-        def read() -> Any:
+        def read(_name: str) -> Any:
             if not obj.id.valid:
                 raise ClosedFileError(
                     f"{self.source.filename}: {path or self.path}: the file was "
@@ -312,8 +345,20 @@ class ReadFrame:
                 name=f"{self.path.rstrip('/')}/{h5_name}",
                 filename=self.source.filename,
             )
+            self._keep_attributes(h5_name, obj)
         elif obj is not None:
             unknown.groups[h5_name] = obj
+
+    def _keep_attributes(self, h5_name: str, dataset: Any) -> None:
+        """The attributes of an untyped member dataset, as stored; references as
+        their targets (models, or the HDF5 objects no class fits), so that a
+        write re-points them to the same objects in its file."""
+        extra = read_attributes(dataset)
+        for name, raw in extra.items():
+            if _holds_references(raw):
+                extra[name] = decode_attribute(raw, None, resolve=_Keep(self, dataset))
+        if extra:
+            self.source.member_attributes[h5_name] = extra
 
     # -- the end -------------------------------------------------------------------
     def end(self) -> Any:
@@ -321,20 +366,41 @@ class ReadFrame:
         filled (see :meth:`ReadContext.finish`)."""
         source = self.source
         attrs = self.attrs
+        if isinstance(self.h5obj, h5py.Dataset) and not self.valued:
+            self._keep_dataset()
         object_id = attrs.pop("object_id", None)
-        if object_id is not None:
+        if isinstance(object_id, h5py.Empty):
+            source.stored_attributes["object_id"] = (None, object_id)
+        elif object_id is not None:
             source.object_id = decode_attribute(object_id, "text", scalar=True)
         if "data_type" in attrs and "neurodata_type" not in attrs:
             source.type_attribute = "data_type"
+        stored_type = type_text(attrs.get(source.type_attribute))
+        if stored_type is not None:
+            source.stored_type = (type_text(attrs.get("namespace")), stored_type)
         for name in TYPE_ATTRIBUTES:
             attrs.pop(name, None)
         for name, raw in attrs.items():
             source.unknown.attributes[name] = self._decode(
-                raw, None, None, f"attribute {name!r}"
+                raw, None, None, f"attribute {name!r}", keep=True
             )
         for h5_name in list(self.members):
             self._keep_unknown(h5_name)
         return self.ctx.finish(self)
+
+    def _keep_dataset(self) -> None:
+        """A dataset typed as a group type: a violation, its values kept as
+        stored so that writing the model back writes the dataset again."""
+        self.ctx.violation(
+            self.path, "is a dataset, where its type is a group: values kept as read"
+        )
+        with reading(self.source.filename, self.path):
+            self.source.stored_dataset = read_dataset(
+                self.h5obj,
+                resolver=_Deref(self),
+                name=self.path,
+                filename=self.source.filename,
+            )
 
     def _keep_unknown(self, h5_name: str) -> None:
         with reading(self.source.filename, self._child(h5_name)):
@@ -358,8 +424,62 @@ class ReadFrame:
             unknown.datasets[h5_name] = read_dataset(
                 obj, resolver=_Deref(self), name=path, filename=self.source.filename
             )
+            self._keep_attributes(h5_name, obj)
         else:
             unknown.groups[h5_name] = obj
+
+
+class _Unopened:
+    """Reads and probes the hard-linked members by type of one group that a lazy
+    read listed without opening them: a typed member is built as one of
+    ``allowed``; an untyped one is no member by type and is kept as stored, as an
+    eager read keeps it (:data:`~.lazy_children.NOT_A_MEMBER` from the read,
+    ``False`` from the probe). One object for the group, none a member."""
+
+    __slots__ = ("allowed", "frame", "opened")
+
+    def __init__(self, frame: ReadFrame, allowed: tuple[type, ...]) -> None:
+        self.frame = frame
+        self.allowed = allowed
+        self.opened: dict[str, Any] = {}  # name -> member, opened and typed
+
+    def _closed(self, path: str) -> ClosedFileError:
+        return ClosedFileError(
+            f"{self.frame.source.filename}: {path}: the file was closed before "
+            "this member was read (lazy reads need the file open)"
+        )
+
+    def probe(self, h5_name: str) -> bool:
+        frame = self.frame
+        if h5_name in self.opened:
+            return True
+        path = frame._child(h5_name)
+        if not frame.h5obj.id.valid:
+            raise self._closed(path)
+        with reading(frame.source.filename, path):  # HDF5 failing: a damaged file
+            obj = open_member(frame.h5obj, h5_name)
+            if not has_type(obj):
+                frame._keep_as_stored(h5_name, obj)
+                return False
+            frame.ctx.saw(obj, path)
+        self.opened[h5_name] = obj
+        return True
+
+    def read(self, h5_name: str) -> Any:
+        if not self.probe(h5_name):
+            return NOT_A_MEMBER
+        frame, allowed = self.frame, self.allowed
+        obj = self.opened.pop(h5_name)
+        path = frame._child(h5_name)
+        if not obj.id.valid:
+            raise self._closed(path)
+        base = allowed[0] if len(allowed) == 1 else None
+        fallback = None if base is not None else frame.ctx.common_base(allowed)
+        model = frame.ctx.build(obj, base, fallback, path)
+        if model is None:  # an unknown type no class here fits
+            frame._keep_as_stored(h5_name, obj)
+            return NOT_A_MEMBER
+        return model
 
 
 class _Deref:
@@ -372,8 +492,17 @@ class _Deref:
         self.frame = frame
 
     def deref(
-        self, ref: Any, from_obj: Any, *, build: Any = None, where: str | None = None
+        self,
+        ref: Any,
+        from_obj: Any,
+        *,
+        build: Any = None,
+        where: str | None = None,
+        keep: bool = False,
     ) -> Any:
+        """The model ``ref`` points to (with its selection, for a region);
+        ``None`` if null or dangling, or if no class fits the object and not
+        ``keep`` (else the HDF5 object itself)."""
         if not ref:
             return None
         target = dereference(ref, from_obj)
@@ -395,7 +524,38 @@ class _Deref:
         if not path:
             ctx.violation(holder(), "refers to an unlinked object (dangling)")
             return None
-        return _with_region(ctx.build(target, None, path=path), ref, from_obj)
+        model = ctx.build(target, None, path=path)
+        if model is None and keep and target.name:  # no class fits: as stored
+            model = target
+        return _with_region(model, ref, from_obj)
+
+
+class _Keep:
+    """Resolves the references of an attribute of ``holder`` to what a write
+    re-points: the model, or the HDF5 object no class fits."""
+
+    __slots__ = ("frame", "holder")
+
+    def __init__(self, frame: ReadFrame, holder: Any) -> None:
+        self.frame, self.holder = frame, holder
+
+    def __call__(self, ref: Any) -> Any:
+        return _Deref(self.frame).deref(ref, self.holder, keep=True)
+
+
+def _is_object(value: Any) -> bool:
+    """An HDF5 object (alone, or with a region selection): a reference's target
+    no class fits, as ``keep`` resolves it."""
+    if isinstance(value, tuple) and len(value) == 2:
+        value = value[0]
+    return isinstance(value, h5py.HLObject)
+
+
+def _holds_references(raw: Any) -> bool:
+    if isinstance(raw, h5py.Reference):
+        return True
+    dtype = getattr(raw, "dtype", None)
+    return dtype is not None and h5py.check_dtype(ref=dtype) is not None
 
 
 def _with_region(model: Any, ref: Any, from_obj: Any) -> Any:

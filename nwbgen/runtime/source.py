@@ -64,9 +64,24 @@ class Source:
     dtypes: dict[str, Any] = field(default_factory=dict)
     #: the attribute naming the type: "neurodata_type" (NWB) or "data_type" (hdmf)
     type_attribute: str = "neurodata_type"
+    #: (namespace, type) as stored, when the object names its type: a type the
+    #: model's class is not (unknown, read as the class the schema expects) is
+    #: written back as stored
+    stored_type: tuple[str | None, str] | None = None
     #: fields whose values break the schema, kept as read: a write puts them back
     #: as stored when the schema's dtype cannot hold them
     as_read: set[str] = field(default_factory=set)
+    #: stored as a group though its type is a dataset type: a write puts it back
+    #: as a group (its attributes and members), as read
+    stored_as_group: bool = False
+    #: the values of a dataset whose type is a group type: a write puts the
+    #: dataset back, as read
+    stored_dataset: LazyArray | None = None
+    #: attributes the schema names whose stored value reads as none: no value
+    #: (a null dataspace, kept as its ``h5py.Empty``) or a reference to an object
+    #: no class fits (kept as that HDF5 object); written back as stored unless
+    #: the field was given a value. HDF5 name -> (field, what is kept)
+    stored_attributes: dict[str, tuple[str | None, Any]] = field(default_factory=dict)
 
 
 def source_of(model: Any) -> Source | None:

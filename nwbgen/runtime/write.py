@@ -19,6 +19,7 @@ compiled packages) and never generated code: writers register with the context.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import h5py  # type: ignore[import-untyped]
@@ -31,6 +32,7 @@ from .hdf5.write import (
     copy_group,
     external_link,
     new_object_id,
+    repoint_references,
     smallest_uint,
     soft_link,
     write_attribute,
@@ -191,7 +193,14 @@ class WriteContext:
         model: Any,
         nwb_type: tuple[str, str] | None,
     ) -> WriteFrame:
-        h5obj = self.file if parent is None else parent.create_group(name)
+        source = source_of(model)
+        if parent is None:
+            h5obj = self.file
+        elif source is not None and source.stored_dataset is not None:
+            # read from a dataset carrying a group type: written back as read
+            h5obj = write_dataset(parent, name, source.stored_dataset)
+        else:
+            h5obj = parent.create_group(name)
         self._advance()
         return self._frame(h5obj, model, nwb_type)
 
@@ -207,6 +216,9 @@ class WriteContext:
         self._advance()
         value = getattr(model, "value", None)
         source = source_of(model)
+        if value is None and source is not None and source.stored_as_group:
+            # read from a group carrying a dataset type: written back as read
+            return self._frame(parent.create_group(name), model, nwb_type)
         stored = source.dtypes.get("") if source is not None else None
         if stored is not None and not isinstance(value, LazyArray):
             kind = stored
@@ -291,6 +303,30 @@ def _write_dataset(
         if name in parent:
             del parent[name]
         return write_dataset(parent, name, value, None, target_of=target_of)
+
+
+def _first_item(value: Any) -> Any:
+    if isinstance(value, list) and value:
+        return value[0]
+    if isinstance(value, np.ndarray) and value.dtype == object and value.size:
+        return value.reshape(-1)[0]
+    return value
+
+
+def _holds_targets(value: Any) -> bool:
+    """References read as models, or as HDF5 objects no class fits (an
+    attribute the schema does not name): alone, with a selection, or in a list
+    or array."""
+    first = _first_item(value)
+    if isinstance(first, tuple) and len(first) == 2:
+        first = first[0]
+    return is_model(first) or isinstance(first, h5py.HLObject)
+
+
+def _reference_kind(value: Any) -> str:
+    """The reference dtype of references read as targets: ``region`` for
+    (target, selection) pairs, ``object`` otherwise."""
+    return "region" if isinstance(_first_item(value), tuple) else "object"
 
 
 def _is_elsewhere(source: Any) -> bool:
@@ -438,8 +474,7 @@ class WriteFrame:
                 self.ctx.target_of,
                 as_read,
             )
-            for name, attr in extra.items():
-                write_attribute(dset, name, attr)
+            self._member_attributes(dset, extra)
 
         if _needs_targets(kind, value):
             self.ctx.defer(make)
@@ -455,6 +490,27 @@ class WriteFrame:
         for h5_name, child in (getattr(self.model, field, None) or {}).items():
             self._place(h5_name, child)
 
+    def _member_attributes(self, dset: Any, attrs: dict[str, Any]) -> None:
+        """The attributes of an untyped member dataset as read; references
+        re-pointed once every object exists."""
+        ctx = self.ctx
+        for name, value in attrs.items():
+            if _holds_targets(value):
+                kind = _reference_kind(value)
+                ctx.defer(
+                    partial(
+                        write_attribute,
+                        dset,
+                        name,
+                        value,
+                        kind,
+                        target_of=ctx.target_of,
+                        dest=ctx.file,
+                    )
+                )
+            else:
+                write_attribute(dset, name, value, dest=ctx.file)
+
     # -- the end -------------------------------------------------------------------
     def end(self) -> Any:
         """Type attributes, and what the model's source held beyond its schema."""
@@ -468,6 +524,10 @@ class WriteFrame:
         if self.nwb_type is not None:
             key = source.type_attribute if source is not None else "neurodata_type"
             namespace, type_name = self.nwb_type
+            stored = source.stored_type if source is not None else None
+            if stored is not None and stored[1] != type_name:
+                # read as the class the schema expects: its type as stored
+                namespace, type_name = stored[0] or namespace, stored[1]
             dest = self.ctx.file
             write_attribute(h5obj, "namespace", namespace, "text", dest=dest)
             write_attribute(h5obj, key, type_name, "text", dest=dest)
@@ -476,14 +536,26 @@ class WriteFrame:
                 write_attribute(h5obj, "object_id", object_id, "text", dest=dest)
         if source is None:
             return
+        for name, (field, kept) in source.stored_attributes.items():
+            if name in h5obj.attrs or self._get(field or "") is not None:
+                continue  # given a value since
+            if _holds_targets(kept):  # a reference to an object no class fits
+                self._attribute(name, kept, _reference_kind(kept))
+            else:  # no value, as stored
+                write_attribute(h5obj, name, kept)
         unknown = source.unknown
         for name, value in unknown.attributes.items():
-            self._attribute(name, value, None)
+            # references read as models or HDF5 objects: re-pointed, as stored
+            kind = _reference_kind(value) if _holds_targets(value) else None
+            self._attribute(name, value, kind)
         for name, value in unknown.datasets.items():
-            write_dataset(h5obj, name, value)
+            dset = write_dataset(h5obj, name, value)
+            self._member_attributes(dset, source.member_attributes.get(name, {}))
         for name, group in unknown.groups.items():
             if group.id.valid:
                 copy_group(h5obj, name, group)
+                # H5Ocopy leaves references into another file pointing nowhere
+                self.ctx.defer(partial(repoint_references, h5obj[name], group))
         for name, link in unknown.links.items():
             if isinstance(link, SoftLinkInfo):
                 soft_link(h5obj, name, link.path)

@@ -223,11 +223,20 @@ def test_a_text_rate_is_copied_as_read(tmp_path):
 # --- 6. a write killed outright -------------------------------------------------------
 
 
-def test_the_next_copy_removes_a_killed_writes_temporary(tmp_path):
+@pytest.mark.parametrize("command", ["copy", "truncate", "hdf5io"])
+def test_the_next_write_removes_a_killed_writes_temporary(tmp_path, command):
     out = tmp_path / "out.nwb"
     stale = killed_write(out)
+    assert stale.name.startswith(".out.nwb.") and stale.name.endswith(".tmp")
     assert leftovers(tmp_path) == [stale.name]
-    assert run("copy", EXAMPLE, out).exit_code == 0
+    if command == "hdf5io":
+        from nwbgen import HDF5IO
+
+        with HDF5IO(EXAMPLE) as io:
+            HDF5IO(out, "w").write(io.read())
+    else:
+        result = run(command, EXAMPLE, out)
+        assert result.exit_code == 0, result.output
     assert out.is_file() and leftovers(tmp_path) == []
 
 
@@ -270,6 +279,14 @@ def test_a_schema_error_names_the_file(tmp_path):
     assert "'Containr'" in line and not (tmp_path / "out").exists()
 
 
+def test_a_namespace_file_without_namespaces_is_named(tmp_path):
+    namespace = tmp_path / "empty.namespace.yaml"
+    namespace.write_text("namespaces: []\n")
+    line = error_line(run("compile", namespace, "-o", tmp_path / "out"))
+    assert line == f"Error: {namespace}: no namespaces found in the sources"
+    assert not (tmp_path / "out").exists()
+
+
 def test_hdf5io_says_the_same(tmp_path, cycle):
     """The library under the commands: damage raises, structure is a violation."""
     import warnings
@@ -294,3 +311,205 @@ def test_hdf5io_says_the_same(tmp_path, cycle):
             ]
     with HDF5IO(cycle, strict=True) as io, pytest.raises(SchemaViolationError):
         io.read()
+
+
+# --- an object of the other kind than its type (found by the fuzz) ---------------------
+
+
+def test_a_group_carrying_a_dataset_type_is_copied_as_a_group(tmp_path):
+    src = example(tmp_path)
+    with h5py.File(src, "a") as f:
+        attrs = dict(f["intervals/trials/correct"].attrs)
+        del f["intervals/trials/correct"]
+        group = f.create_group("intervals/trials/correct")
+        group.attrs.update(attrs)
+    strict = error_line(run("show", src, "--strict"))
+    assert "/intervals/trials/correct: is a group, where its type is a dataset" in (
+        strict
+    )
+    out = tmp_path / "out.nwb"
+    copied = run("copy", src, out)
+    assert copied.exit_code == 0, copied.output
+    assert "schema violation(s) kept as read" in copied.stderr
+    with h5py.File(out, "r") as f:
+        kept = f["intervals/trials/correct"]
+        assert isinstance(kept, h5py.Group)
+        assert dict(kept.attrs) == attrs
+
+
+def test_a_dataset_carrying_a_group_type_is_copied_as_a_dataset(tmp_path):
+    src = example(tmp_path)
+    with h5py.File(src, "a") as f:
+        attrs = dict(f["general/devices/probe"].attrs)
+        del f["general/devices/probe"]
+        dataset = f.create_dataset("general/devices/probe", data=[1.5, 2.5])
+        dataset.attrs.update(attrs)
+    strict = error_line(run("show", src, "--strict"))
+    assert (
+        "/general/devices/probe: is a dataset, where its type is a group: values "
+        "kept as read"
+    ) in strict
+    out = tmp_path / "out.nwb"
+    copied = run("copy", src, out)
+    assert copied.exit_code == 0, copied.output
+    with h5py.File(out, "r") as f:
+        kept = f["general/devices/probe"]
+        assert isinstance(kept, h5py.Dataset) and list(kept[()]) == [1.5, 2.5]
+        assert dict(kept.attrs) == attrs
+        # the electrode group's link to its device still reaches it
+        assert f["general/extracellular_ephys/shank0/device"] == kept
+
+
+def test_references_the_schema_does_not_name_are_copied(tmp_path):
+    src = example(tmp_path)
+    with h5py.File(src, "a") as f:
+        raw = f["acquisition/raw"]
+        probe, data = f["general/devices/probe"], f["acquisition/raw/data"]
+        raw.attrs.create("extra", probe.ref, dtype=h5py.ref_dtype)
+        raw.attrs.create("extras", [probe.ref, data.ref], dtype=h5py.ref_dtype)
+        raw.attrs.create("region", data.regionref[1:3], dtype=h5py.regionref_dtype)
+    out = tmp_path / "out.nwb"
+    copied = run("copy", src, out)
+    assert copied.exit_code == 0, copied.output
+    with h5py.File(out, "r") as f:
+        attrs = f["acquisition/raw"].attrs
+        assert f[attrs["extra"]].name == "/general/devices/probe"
+        assert [f[r].name for r in attrs["extras"]] == [
+            "/general/devices/probe",
+            "/acquisition/raw/data",
+        ]
+        region = attrs["region"]
+        assert isinstance(region, h5py.RegionReference)
+        assert f[region].name == "/acquisition/raw/data"
+        assert (f[region][region] == f["acquisition/raw/data"][1:3]).all()
+
+
+def test_references_outside_the_schema_are_re_pointed(tmp_path):
+    """References the schema does not name, to objects no class fits, in
+    attributes of untyped datasets and inside groups the schema does not name:
+    the copy points each at the same object in the new file."""
+    src = example(tmp_path)
+    with h5py.File(src, "a") as f:
+        raw, probe = f["acquisition/raw"], f["general/devices/probe"]
+        raw.attrs.create("to_lab", f["general/lab"].ref, dtype=h5py.ref_dtype)
+        experimenter = f["general/experimenter"].regionref[0:1]
+        raw.attrs.create("to_names", experimenter, dtype=h5py.regionref_dtype)
+        start = raw["starting_time"]
+        start.attrs.create("device", probe.ref, dtype=h5py.ref_dtype)
+        extra = raw.create_dataset("extra", data=[1, 2])
+        extra.attrs["note"] = "kept"
+        extra.attrs.create("device", probe.ref, dtype=h5py.ref_dtype)
+        group = raw.create_group("extra_group")
+        group.attrs.create("device", probe.ref, dtype=h5py.ref_dtype)
+        group.create_dataset("targets", data=[probe.ref, raw.ref], dtype=h5py.ref_dtype)
+    out = tmp_path / "out.nwb"
+    copied = run("copy", src, out)
+    assert copied.exit_code == 0, copied.output
+    with h5py.File(out, "r") as f:
+        raw = f["acquisition/raw"]
+        assert f[raw.attrs["to_lab"]].name == "/general/lab"
+        region = raw.attrs["to_names"]
+        assert f[region].name == "/general/experimenter"
+        assert list(f[region][region]) == list(f["general/experimenter"][0:1])
+        assert f[raw["starting_time"].attrs["device"]] == f["general/devices/probe"]
+        assert raw["extra"].attrs["note"] == "kept"
+        assert f[raw["extra"].attrs["device"]] == f["general/devices/probe"]
+        group = raw["extra_group"]
+        assert f[group.attrs["device"]] == f["general/devices/probe"]
+        assert [f[r].name for r in group["targets"][()]] == [
+            "/general/devices/probe",
+            "/acquisition/raw",
+        ]
+
+
+def test_a_damaged_object_behind_a_column_of_references_is_a_damaged_file(
+    tmp_path, monkeypatch
+):
+    """The electrodes table's group column is iterated by pydantic, which turns
+    any error into a validation error: the damage of an ElectrodeGroup it refers
+    to must still be the one line of a damaged file, not a violation (that left
+    the group half read, and copied so)."""
+    from h5py import h5o
+
+    from nwbgen.runtime import read_frame
+
+    real = read_frame.member_links
+
+    def member_links(group):
+        if group.name == "/general/extracellular_ephys/shank0":
+            h5o.open(group.id, b"no such member")  # HDF5 fails, as on damage
+        return real(group)
+
+    monkeypatch.setattr(read_frame, "member_links", member_links)
+    src = example(tmp_path)
+    out = tmp_path / "out.nwb"
+    for args in (["show", src], ["copy", src, out]):
+        line = error_line(run(*args))
+        assert line.startswith(
+            f"Error: {src}: damaged file: cannot read "
+            "/general/extracellular_ephys/shank0 ("
+        ), line
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_attributes_stored_without_a_value_are_copied_so(tmp_path):
+    src = example(tmp_path)
+    empty = h5py.Empty("f4")
+    with h5py.File(src, "a") as f:
+        f["acquisition/raw/data"].attrs["unit"] = empty
+        f["general/devices/probe"].attrs["object_id"] = empty
+        f["general/devices/probe"].attrs["description"] = empty
+    out = tmp_path / "out.nwb"
+    copied = run("copy", src, out)
+    assert copied.exit_code == 0, copied.output
+    with h5py.File(out, "r") as f:
+        assert f["acquisition/raw/data"].attrs["unit"] == empty
+        probe = f["general/devices/probe"].attrs
+        assert probe["object_id"] == empty and probe["description"] == empty
+
+
+def test_a_reference_to_an_object_of_an_unknown_type_is_copied(tmp_path):
+    """A VectorIndex's target of a type nothing knows: the model holds no
+    target (a violation), the copy still points the attribute at it."""
+    src = example(tmp_path)
+    with h5py.File(src, "a") as f:
+        f["units/spike_times"].attrs["neurodata_type"] = "NoSuchType"
+    strict = error_line(run("show", src, "--strict"))
+    assert "/units/spike_times_index: target: " in strict
+    out = tmp_path / "out.nwb"
+    copied = run("copy", src, out)
+    assert copied.exit_code == 0, copied.output
+    with h5py.File(out, "r") as f:
+        index = f["units/spike_times_index"]
+        assert f[index.attrs["target"]] == f["units/spike_times"]
+        assert f["units/spike_times"].attrs["neurodata_type"] == "NoSuchType"
+
+
+def test_references_to_a_deleted_group_are_copied_as_null(tmp_path):
+    """The electrodes table's group column refers to an ElectrodeGroup no longer
+    linked (deleted): violations, and the copy writes null references."""
+    src = example(tmp_path)
+    with h5py.File(src, "a") as f:
+        del f["general/extracellular_ephys/shank0"]
+    shown = run("show", src)
+    assert shown.exit_code == 0 and "schema violation(s)" in shown.stderr
+    out = tmp_path / "out.nwb"
+    copied = run("copy", src, out)
+    assert copied.exit_code == 0, copied.output
+    with h5py.File(out, "r") as f:
+        column = f["general/extracellular_ephys/electrodes/group"][()]
+        assert len(column) == 4 and not any(column)
+
+
+def test_a_region_without_values_is_read_and_copied(tmp_path):
+    src = example(tmp_path)
+    with h5py.File(src, "a") as f:
+        attrs = dict(f["acquisition/raw/electrodes"].attrs)
+        del f["acquisition/raw/electrodes"]
+        region = f.create_dataset("acquisition/raw/electrodes", data=h5py.Empty("i8"))
+        region.attrs.update(attrs)
+    for args in (["show", src], ["copy", src, tmp_path / "out.nwb"]):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+    with h5py.File(tmp_path / "out.nwb", "r") as f:
+        assert f["acquisition/raw/electrodes"].shape is None

@@ -2,10 +2,11 @@
 
 Each mutant gets a folder of its own; each command (and HDF5IO) on it is one job
 for the worker. A run that takes longer than its bound is a hang: the worker is
-killed and a new one started. An answer is checked against DESIGN.md's "Bad
-input" contract: success, or exit code 1 with exactly one line ``Error: ...`` that
-names the file, no "internal error", no traceback; on failure no output at the
-output path; never a temporary file left beside it.
+killed and a new one started. An answer is checked against the contract of
+issue 14: success, or exit code 1 with exactly one line ``Error: ...`` that names
+the file, no "internal error", no traceback; on failure no output at the output
+path; on success an output that opens and holds every object that was read, as
+the kind (group or dataset) it was; never a temporary file left beside it.
 """
 
 from __future__ import annotations
@@ -212,11 +213,95 @@ def check(mutant: Mutant, command: str, reply: dict, out: Path | None) -> list[s
                 pass
         except OSError as exc:
             problems.append(f"half-written: {out.name} does not open: {exc}")
+        else:
+            problems.extend(f"lost: {lost}" for lost in lost_objects(mutant.path, out))
     folder = out.parent if out is not None else mutant.path.parent
     left = sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
     if left:
         problems.append(f"temporary left: {left}")
     return problems
+
+
+def _objects_of(path: Path) -> dict[str, tuple[str, frozenset[str]]]:
+    """Every object of a file but /specifications, by the path it is first
+    reached at (soft and external links not followed, each object once): its
+    kind ("group", "dataset", or "link") and the names of its attributes.
+    Objects HDF5 cannot read are left out."""
+    out: dict[str, tuple[str, frozenset[str]]] = {}
+    with h5py.File(path, "r") as f:
+        seen = {h5py.h5o.get_info(f.id).addr}
+
+        def walk(group: h5py.Group, prefix: str) -> None:
+            for name in group:
+                here = f"{prefix}/{name}"
+                if here == "/specifications":
+                    continue
+                try:
+                    link = group.get(name, getlink=True)
+                    if not isinstance(link, h5py.HardLink):
+                        out[here] = ("link", frozenset())
+                        continue
+                    obj = group[name]
+                    address = h5py.h5o.get_info(obj.id).addr
+                    attrs = frozenset(a for a in obj.attrs if _kept(f, obj, a))
+                except Exception:  # noqa: BLE001 - damaged: not the copy's to keep
+                    continue
+                if address in seen:
+                    continue
+                seen.add(address)
+                kind = "group" if isinstance(obj, h5py.Group) else "dataset"
+                out[here] = (kind, attrs)
+                if isinstance(obj, h5py.Group):
+                    walk(obj, here)
+
+        try:
+            walk(f, "")
+        except Exception:  # noqa: BLE001 - a damaged group: what was listed
+            pass
+    return out
+
+
+def _kept(f: h5py.File, obj, name: str) -> bool:
+    """An attribute a write must keep: all but a reference to nothing (null, to
+    a deleted object, or to one no longer linked), which reads as no value."""
+    value = obj.attrs[name]
+    if not isinstance(value, h5py.Reference):
+        return True
+    try:
+        return bool(value) and f[value].name is not None
+    except Exception:  # noqa: BLE001 - dangling
+        return False
+
+
+def lost_objects(src: Path, out: Path) -> list[str]:
+    """What a successful write lost of what it read: an object of ``src`` with
+    no object (or link) at its path in ``out``, one that became a group where it
+    was a dataset (or the reverse), or an attribute it lost. Links may be
+    re-pointed to the same object (a chain of soft links written as one), hard
+    links to one object become soft links: neither is a loss."""
+    try:
+        before = _objects_of(src)
+    except OSError:
+        return []  # the source does not open with h5py alone: nothing to compare
+    problems = []
+    with h5py.File(out, "r") as f:
+        for here, (kind, attrs) in before.items():
+            try:
+                stored = f.get(here, getlink=True)
+                obj = f.get(here) if stored is not None else None
+            except Exception:  # noqa: BLE001 - a link to nothing: there, as a link
+                obj = None
+            if stored is None:
+                problems.append(f"{here} ({kind}) is not in {out.name}")
+            elif kind == "group" and isinstance(obj, h5py.Dataset):
+                problems.append(f"{here} was a group, {out.name} has a dataset")
+            elif kind == "dataset" and isinstance(obj, h5py.Group):
+                problems.append(f"{here} was a dataset, {out.name} has a group")
+            elif obj is not None and kind != "link":
+                missing = sorted(attrs - set(obj.attrs) - {".specloc"})
+                if missing:
+                    problems.append(f"{here}: attributes {missing} not in {out.name}")
+    return problems[:3]
 
 
 def _names_a_file(line: str, mutant: Mutant, out: Path | None) -> bool:

@@ -27,6 +27,7 @@ import h5py
 import numpy as np
 import yaml
 
+from nwbgen.runtime.hdf5.write import repoint_references
 from tests.support.paths import FIXTURES, REPO
 
 TEXT = h5py.string_dtype()
@@ -67,9 +68,11 @@ def build_seeds(folder: Path) -> dict[str, Path]:
         for key, value in src.attrs.items():
             if key != ".specloc":
                 dst.attrs[key] = value
-        for name in src:
-            if name != "specifications":
-                src.copy(src[name], dst, name=name)
+        names = [name for name in src if name != "specifications"]
+        for name in names:
+            src.copy(src[name], dst, name=name)
+        for name in names:  # HDF5's copy leaves references into another file null
+            repoint_references(dst[name], src[name])
     tiny_yaml = folder / "tiny_yaml"
     tiny_yaml.mkdir(exist_ok=True)
     for source in (FIXTURES / "tiny").glob("*.yaml"):
@@ -267,6 +270,27 @@ def delete_attribute(rng: random.Random, path: Path) -> str:
     return f"{holder} attribute {name!r} deleted"
 
 
+def add_reference(rng: random.Random, path: Path) -> str:
+    """An attribute the schema does not name holding object or region references
+    (a copy must write them back, re-pointed)."""
+    with h5py.File(path, "a") as f:
+        holder = _choice(rng, _objects(f))
+        target = _choice(rng, _members(f))
+        shape = rng.choice(["object", "objects", "region"])
+        if shape == "region" and isinstance(f[target], h5py.Dataset):
+            if not f[target].shape:
+                raise NotApplicable("a scalar has no region")
+            value = f[target].regionref[0:1]
+            f[holder].attrs.create("extra_ref", value, dtype=h5py.regionref_dtype)
+        elif shape == "objects":
+            refs = [f[target].ref, f["/"].ref]
+            f[holder].attrs.create("extra_ref", refs, dtype=h5py.ref_dtype)
+        else:
+            shape = "object"
+            f[holder].attrs.create("extra_ref", f[target].ref, dtype=h5py.ref_dtype)
+    return f"{holder} attribute 'extra_ref': {shape} reference to {target}"
+
+
 def rename_type(rng: random.Random, path: Path) -> str:
     with h5py.File(path, "a") as f:
         typed = [p for p in _objects(f) if "neurodata_type" in f[p].attrs]
@@ -432,6 +456,21 @@ def replace_dataset(rng: random.Random, path: Path) -> str:
     )
 
 
+def replace_group(rng: random.Random, path: Path) -> str:
+    """A group (typed or not) replaced by a dataset carrying its attributes."""
+    with h5py.File(path, "a") as f:
+        member = _choice(rng, [g for g in _groups(f) if g != "/"])
+        attrs = dict(f[member].attrs)
+        del f[member]
+        new = f.create_dataset(member, data=np.arange(rng.choice([1, 4])))
+        for key, value in attrs.items():
+            try:
+                new.attrs[key] = value
+            except (TypeError, ValueError, OSError):
+                pass
+    return f"{member} replaced by a dataset"
+
+
 def delete_member(rng: random.Random, path: Path) -> str:
     with h5py.File(path, "a") as f:
         member = _choice(rng, _members(f))
@@ -562,13 +601,14 @@ def yaml_edit(rng: random.Random, path: Path) -> str:
 # --- the menu ---------------------------------------------------------------------------
 
 BYTES = (zero_block, random_block, flip_bits, cut_file, copy_block)
-ATTRIBUTES = (retype_attribute, delete_attribute, rename_type)
+ATTRIBUTES = (retype_attribute, delete_attribute, rename_type, add_reference)
 LINKS = (soft_cycle, soft_elsewhere, soft_chain, hard_loop, external_link)
 STRUCTURE = (
     index_past_end,
     region_out_of_range,
     dangling_reference,
     replace_dataset,
+    replace_group,
     delete_member,
 )
 

@@ -15,6 +15,7 @@ from nwbgen.errors import SchemaViolationError
 from nwbgen.generator.compile import compile_namespaces
 from nwbgen.generator.emit import write_package
 from nwbgen.runtime import read as read_module
+from nwbgen.runtime.hdf5 import search as search_module
 from nwbgen.runtime.hdf5 import files
 from nwbgen.runtime.hdf5.lazy import LazyArray
 from nwbgen.runtime.hdf5.links import ExternalLink, ExternalLinkInfo, SoftLinkInfo
@@ -519,6 +520,8 @@ def test_path_of_indexes_the_file_after_a_few_searches(context, reopen, monkeypa
             built.append(self)
 
     monkeypatch.setattr(read_module, "ObjectMap", Counting)
+    # past the small-groups-first search's budget (see test_search.py)
+    monkeypatch.setattr(search_module, "BUDGET", 0)
     ctx = context()
     searched = [ctx.path_of(h5f[f"groups/{n}"]) for n in "ab"[:INDEX_AFTER]]
     assert searched == ["/groups/a", "/groups/b"] and built == []
@@ -679,3 +682,16 @@ def test_a_group_typed_as_a_dataset_type_is_a_violation(context, reopen):
     assert Violation("/v0", "is a group, where its type is a dataset: no values") in (
         ctx.violations
     )
+
+
+def test_path_of_finds_a_referenced_object_small_groups_first(context, reopen):
+    def build(h5f):
+        for i in range(300):
+            h5f.create_group(f"acquisition/ts_{i:03d}")
+        h5f.create_group("general/extracellular_ephys/electrodes")
+
+    h5f = reopen(build)
+    ctx = context()
+    target = h5f["general/extracellular_ephys/electrodes"]
+    assert ctx.path_of(target) == "/general/extracellular_ephys/electrodes"
+    assert ctx._searches == 0  # noqa: SLF001 - no HDF5 search of the file

@@ -42,6 +42,24 @@ def module_of(entry: dict[str, Any]) -> str:
     return f"{BUNDLE_ROOT}.{entry['package'].replace('/', '.')}"
 
 
+def bundled_namespace(module: str) -> Namespace:
+    """The spec a bundled build was compiled from (its ``_spec.json``): what a
+    compile over it must see, so that the names it imports are the build's."""
+    import importlib
+    import json
+    from pathlib import Path
+
+    from ...spec.sources import namespaces_from_dicts
+
+    package = importlib.import_module(module)
+    spec_file = Path(str(package.__file__)).with_name("_spec.json")
+    raw = json.loads(spec_file.read_text(encoding="utf-8"))
+    (found,) = namespaces_from_dicts(
+        {raw["name"]: {raw["version"]: raw["sources"]}}, module
+    )
+    return found
+
+
 class _Semantic:
     """Semantic hashes of a file's namespaces, computed once and only if asked
     (building the catalog they need costs a few hundred milliseconds)."""
@@ -139,6 +157,7 @@ __all__ = [
     "OTHER_SCHEMA",
     "SAME_SCHEMA",
     "bundle_plan",
+    "bundled_namespace",
     "module_of",
     "status_of",
 ]

@@ -42,7 +42,8 @@ from ...runtime.hdf5.write import (
 )
 from ...runtime.write import WriteContext, package_of
 from .edit import EditSession
-from .edit_plan import Plan, Referrer, ValueChange, under
+from .edit_changes import Plan, Referrer, ValueChange
+from .edit_compare import under
 from .specifications import with_includes, write_specifications
 
 __all__ = ["apply_plan", "TEMPORARY_SUFFIX"]

@@ -26,17 +26,14 @@ file is all this does; a problem is an :class:`~nwbgen.errors.EditError`.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import h5py
 import numpy as np
 from h5py import h5l, h5o
 
-from ...errors import EditError, HDF5WriteError
+from ...errors import EditError
 from ...runtime.hdf5.encode import encode_values, parse_kind, safe_cast
-from ...runtime.hdf5.lazy import LazyArray
 from ...runtime.hdf5.links import ExternalLink, ExternalLinkInfo, SoftLinkInfo
 from ...runtime.hdf5.objects import ObjectMap
 from ...runtime.hdf5.references import (
@@ -46,126 +43,39 @@ from ...runtime.hdf5.references import (
     region_selection,
 )
 from ...runtime.hdf5.write import DataIO, smallest_uint
+from ...runtime.lazy_children import read_unread
 from ...runtime.models.base import is_model
 from ...runtime.models.fields import field_classes
 from ...runtime.models.tables import DynamicTableMixin, VectorIndexMixin
 from ...runtime.source import source_of
-from ...runtime.write import package_of
 from .edit import EditSession, effective, is_pending, raw_items
-from .edit_layout import layout_of, writer_of
-from .specifications import with_includes
+from .edit_changes import AttrChange, NewDataset, Placement, Plan, Referrer, ValueChange
+from .edit_check import CheckContext, Place
+from .edit_compare import (
+    COMPARE_ROWS,
+    NOTHING,
+    describe,
+    fits_in_place,
+    flat,
+    from_elsewhere,
+    has_refs,
+    holds_models,
+    is_text,
+    join,
+    length_of,
+    models_in,
+    numbers,
+    same,
+    same_rows,
+    show_rows,
+    under,
+    wider,
+)
+from .edit_layout import layout_of
 
 __all__ = ["Plan", "plan_edit"]
 
 #: rows compared per block when checking that stored rows are unchanged
-COMPARE_ROWS = 1 << 16
-
-
-# --- the plan ---------------------------------------------------------------------
-
-
-@dataclass
-class ValueChange:
-    """A dataset's values changed: written in place (``scalar``), rows appended
-    (``append``: in place, or the dataset rewritten with its stored rows copied),
-    or all values replaced (``rewrite``)."""
-
-    path: str
-    op: str
-    #: the values as the model holds them (the new rows for an append)
-    rows: Any
-    #: the values encoded for the dataset (``None``: they hold references,
-    #: encoded when written)
-    data: Any = None
-    #: the kind to encode ``rows`` with when they hold references
-    kind: Any = None
-    #: rows stored before (append)
-    start: int = 0
-    #: dtype of the dataset written (append: the stored one, or a wider one)
-    dtype: Any = None
-    in_place: bool = False
-    refs: bool = False
-    #: references to objects this edit writes: applied after they exist
-    late: bool = False
-
-    @property
-    def rewrites(self) -> bool:
-        return self.op == "rewrite" or (self.op == "append" and not self.in_place)
-
-
-@dataclass
-class AttrChange:
-    path: str
-    name: str
-    value: Any
-    kind: Any
-    delete: bool = False
-
-
-@dataclass
-class NewDataset:
-    """An untyped member dataset (no class of its own) a read group did not have."""
-
-    parent: str
-    name: str
-    value: Any
-    kind: Any
-
-
-@dataclass
-class Placement:
-    """A member placed under a group of the file: ``write`` (a new model, or a
-    link when it lives in the file already), ``link`` (a schema link) or
-    ``external`` (an :class:`ExternalLink`)."""
-
-    parent: str
-    name: str
-    model: Any
-    how: str
-
-
-@dataclass
-class Referrer:
-    """References to a dataset this edit rewrites: where they are (an attribute or
-    a dataset's values, a compound field), at which flat positions, to what."""
-
-    holder: str
-    attribute: str | None
-    field: str | None
-    region: bool
-    positions: list[int]
-    targets: list[str]
-    selections: list[Any] | None = None
-
-
-@dataclass
-class Plan:
-    unlinks: list[str] = field(default_factory=list)
-    #: the objects unlinked (hard links): they and all they hold leave the file
-    removed: list[str] = field(default_factory=list)
-    values: list[ValueChange] = field(default_factory=list)
-    placements: list[Placement] = field(default_factory=list)
-    new_datasets: list[NewDataset] = field(default_factory=list)
-    attributes: list[AttrChange] = field(default_factory=list)
-    referrers: list[Referrer] = field(default_factory=list)
-    #: the new models and where they will be written
-    new_models: list[tuple[Any, str]] = field(default_factory=list)
-    #: the models of the file compared
-    visited: list[Any] = field(default_factory=list)
-    #: models of the file whose members were unlinked or placed, and which
-    relinked: list[tuple[Any, set[str]]] = field(default_factory=list)
-    #: packages of the extensions a new model belongs to that the file lacks
-    packages: set[Any] = field(default_factory=set)
-
-    @property
-    def empty(self) -> bool:
-        return not (
-            self.unlinks
-            or self.values
-            or self.placements
-            or self.new_datasets
-            or self.attributes
-        )
 
 
 def plan_edit(session: EditSession, root: Any) -> Plan:
@@ -174,144 +84,6 @@ def plan_edit(session: EditSession, root: Any) -> Plan:
     planner = Planner(session)
     planner.run(root)
     return planner.plan
-
-
-# --- comparing values ---------------------------------------------------------------
-
-
-def same(a: Any, b: Any) -> bool:
-    """``a`` and ``b`` hold the same value: models by identity, lazy arrays by
-    dataset, containers element by element, NaN equal to NaN."""
-    if a is b:
-        return True
-    if a is None or b is None:
-        return False
-    if isinstance(a, LazyArray) or isinstance(b, LazyArray):
-        return (
-            isinstance(a, LazyArray)
-            and isinstance(b, LazyArray)
-            and not a.closed
-            and not b.closed
-            and a.dataset.id == b.dataset.id
-        )
-    if is_model(a) or is_model(b):
-        return False
-    if isinstance(a, dict) or isinstance(b, dict):
-        return (
-            isinstance(a, dict)
-            and isinstance(b, dict)
-            and a.keys() == b.keys()
-            and all(same(a[k], b[k]) for k in a)
-        )
-    if isinstance(a, np.void):
-        a = tuple(a)
-    if isinstance(b, np.void):
-        b = tuple(b)
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return _same_arrays(a, b)
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))):
-            return False
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, (float, np.floating)) and isinstance(b, (float, np.floating)):
-        return bool(a == b or (a != a and b != b))
-    if type(a) is not type(b) and isinstance(a, (str, bytes)) != isinstance(
-        b, (str, bytes)
-    ):
-        return False
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
-def _same_arrays(a: Any, b: Any) -> bool:
-    if not isinstance(a, np.ndarray):
-        if not isinstance(a, (list, tuple)) or _holds_models(a):
-            return False
-        a = _as_array(a)
-    if not isinstance(b, np.ndarray):
-        if not isinstance(b, (list, tuple)) or _holds_models(b):
-            return False
-        b = _as_array(b)
-    if a is None or b is None or a.shape != b.shape:
-        return False
-    if a.dtype.kind in "biufc" and b.dtype.kind in "biufc":
-        differ = a != b
-        if a.dtype.kind in "fc" and b.dtype.kind in "fc":
-            differ &= ~(np.isnan(a) & np.isnan(b))
-        return not bool(np.any(differ))
-    if a.dtype.names is not None or b.dtype.names is not None:
-        return all(same(x, y) for x, y in zip(a.reshape(-1), b.reshape(-1)))
-    flat_a, flat_b = a.reshape(-1), b.reshape(-1)
-    return all(same(flat_a[i], flat_b[i]) for i in range(flat_a.size))
-
-
-def _as_array(values: Any) -> np.ndarray | None:
-    try:
-        return np.asarray(values)
-    except (ValueError, TypeError):  # ragged
-        return None
-
-
-def _holds_models(values: Any) -> bool:
-    return any(
-        is_model(v) or (isinstance(v, tuple) and v and is_model(v[0])) for v in values
-    )
-
-
-def _models_in(value: Any) -> Iterator[Any]:
-    """The models a value refers to (a model, (model, selection), or a list or
-    object array of them, tuples of compound rows too)."""
-    if value is None or isinstance(value, (LazyArray, str, bytes)):
-        return
-    if is_model(value):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            if is_model(item):
-                yield item
-            elif isinstance(item, (list, tuple, np.void, np.ndarray)):
-                yield from _models_in(item)
-    elif isinstance(value, np.void):
-        yield from _models_in(tuple(value))
-    elif isinstance(value, np.ndarray) and (value.dtype == object or value.dtype.names):
-        for item in value.reshape(-1):
-            if is_model(item):
-                yield item
-            elif isinstance(item, (tuple, np.void)):
-                yield from _models_in(item)
-
-
-def _has_refs(dtype: np.dtype) -> bool:
-    if dtype.names is not None:
-        return any(_has_refs(dtype[n]) for n in dtype.names)
-    return h5py.check_dtype(ref=dtype) is not None
-
-
-def _is_reference_kind(kind: Any) -> bool:
-    parsed = parse_kind(kind)
-    if parsed.tag == "reference":
-        return True
-    return parsed.tag == "compound" and any(
-        k.tag == "reference" for _, k in parsed.fields
-    )
-
-
-def join(parent: str, name: str) -> str:
-    return f"{parent.rstrip('/')}/{name}"
-
-
-def under(path: str, roots: Any) -> str | None:
-    """The root of ``roots`` that ``path`` is, or is inside."""
-    for root in roots:
-        if path == root or path.startswith(root.rstrip("/") + "/"):
-            return root
-    return None
-
-
-def _describe(model: Any) -> str:
-    return f"{type(model).__name__} {getattr(model, 'name', '?')!r}"
 
 
 # --- the planner --------------------------------------------------------------------
@@ -372,7 +144,7 @@ class Planner:
         must not be removed); in a changed value, new ones must be placed
         somewhere (an unchanged one may hold models of other files, read
         through external links)."""
-        for model in _models_in(value):
+        for model in models_in(value):
             if self.session.home_of(model) is not None:
                 self.enqueue(model, via)
             elif changed:
@@ -385,7 +157,7 @@ class Planner:
         layout = layout_of(type(model))
         if layout is None:
             raise self.fail(
-                home, f"{_describe(model)} is not of a generated model class"
+                home, f"{describe(model)} is not of a generated model class"
             )
         links = self.session.stored_links(model)
         for role in layout.roles:
@@ -512,8 +284,11 @@ class Planner:
     ) -> None:
         entries = raw_items(cur)  # members a lazy read has not read yet stay so
         names = {name for name, _ in entries}
+        kept = _kept_as_stored(model)
         for name in old:
-            if name not in names:
+            if name not in names and not (is_pending(old[name]) and name in kept):
+                # (a member listed unread that turned out untyped is kept as
+                # stored, not removed)
                 self.member(
                     model, home, field_name, name, None, old[name], links, link=False
                 )
@@ -522,7 +297,9 @@ class Planner:
             if child is before and is_pending(child):
                 continue  # never read: untouched
             if is_pending(before):
-                before = before.read()  # the member as read (already, or now)
+                before = read_unread(
+                    name, before
+                )  # the member as read (already, or now)
             if is_pending(child):
                 child = cur[name]
             self.member(model, home, field_name, name, child, before, links, link=False)
@@ -551,10 +328,10 @@ class Planner:
                 names = ", ".join(c.__name__ for c in allowed)
                 raise self.fail(
                     here,
-                    f"{_describe(value)} cannot be here: {field_name} holds {names}",
+                    f"{describe(value)} cannot be here: {field_name} holds {names}",
                 )
         self.plan.placements.append(Placement(parent, name, value, how))
-        place = _Place(parent)
+        place = Place(parent)
         if how == "link":
             self.check.link(place, name, value)
         else:
@@ -651,7 +428,7 @@ class Planner:
         dset = self.h5f.get(path)
         if not isinstance(dset, h5py.Dataset):
             raise self.fail(path, "is not a dataset in the file")
-        if isinstance(cur, DataIO) or _from_elsewhere(cur):
+        if isinstance(cur, DataIO) or from_elsewhere(cur):
             self.check.check_value(cur, kind, path)
             self.value_change(ValueChange(path, "rewrite", cur, kind=kind))
             return
@@ -688,7 +465,7 @@ class Planner:
             self.check.mark_late(change, value)
             self.value_change(change)
             return
-        if _fits_in_place(data, dset):
+        if fits_in_place(data, dset):
             self.value_change(ValueChange(path, "scalar", value, data=data))
         else:
             self.value_change(ValueChange(path, "rewrite", value, data=data))
@@ -707,7 +484,7 @@ class Planner:
             return None
         for start in range(0, stored, COMPARE_ROWS):
             stop = min(stored, start + COMPARE_ROWS)
-            if not _same_rows(old[start:stop], cur[start:stop]):
+            if not same_rows(old[start:stop], cur[start:stop]):
                 return None
         return stored
 
@@ -722,7 +499,7 @@ class Planner:
     ) -> None:
         rows = list(cur[start:]) if not isinstance(cur, np.ndarray) else cur[start:]
         total = len(cur)
-        if _has_refs(dset.dtype):
+        if has_refs(dset.dtype):
             self.check.check_rows_refs(rows, dset.dtype, path, start)
             change = ValueChange(
                 path,
@@ -750,7 +527,7 @@ class Planner:
     def replace(
         self, path: str, dset: h5py.Dataset, cur: Any, kind: Any, index: bool
     ) -> None:
-        if index and not _holds_models(cur):
+        if index and not holds_models(cur):
             values = np.asarray(cur)
             if values.dtype.kind not in "iu" and values.size:
                 raise self.fail(path, "a VectorIndex holds row bounds (integers)")
@@ -785,23 +562,23 @@ class Planner:
         where = f"rows {start} to {start + len(rows) - 1}"
         string = h5py.check_string_dtype(stored)
         if stored.names is None and stored.kind in "biuf" and string is None:
-            values = _numbers(rows)
+            values = numbers(rows)
             if values is None:
                 raise self.fail(
                     path,
-                    f"{where}: expected numbers for a {stored} dataset, got {_show(rows)}",
+                    f"{where}: expected numbers for a {stored} dataset, got {show_rows(rows)}",
                 )
             self._check_row_shape(path, values, dset, where)
             try:
                 return safe_cast(values, stored), stored
             except ValueError as exc:
-                wider = _wider(stored, values, index)
-                if wider is None:
+                widened = wider(stored, values, index)
+                if widened is None:
                     raise self.fail(path, f"{where}: {exc}") from None
-                return safe_cast(values, wider), wider
+                return safe_cast(values, widened), widened
         if string is not None:
-            bad = next((r for r in _flat(rows) if not _is_text(r)), _NOTHING)
-            if bad is not _NOTHING:
+            bad = next((r for r in flat(rows) if not is_text(r)), NOTHING)
+            if bad is not NOTHING:
                 raise self.fail(path, f"{where}: expected text, got {bad!r}")
             text_kind = (
                 "isodatetime" if parse_kind(kind).tag == "isodatetime" else stored
@@ -860,7 +637,7 @@ class Planner:
             if root is not None:
                 raise self.fail(
                     home,
-                    f"{_describe(model)} is removed (with {root}) but still used, "
+                    f"{describe(model)} is removed (with {root}) but still used, "
                     f"at {self.via.get(id(model), '?')}: moving an object is not "
                     "supported (remove it, and add a new one)",
                 )
@@ -972,14 +749,14 @@ def under_any(paths: list[str], root: str) -> bool:
 def table_problem(table: Any) -> str | None:
     """Why a table's columns disagree with its ids, or ``None``."""
     ids = table.__dict__.get("id")
-    n = 0 if ids is None else _length(ids.value)
+    n = 0 if ids is None else length_of(ids.value)
     for name in table.column_names:
         try:
             column = table.column(name)
         except KeyError:
             return f"colnames names {name!r}, which the table does not hold"
         index = table.index_of(name)
-        rows = _length(index.value if index is not None else column.value)
+        rows = length_of(index.value if index is not None else column.value)
         if rows != n:
             what = (
                 f"the index of column {name!r}"
@@ -989,9 +766,9 @@ def table_problem(table: Any) -> str | None:
             return f"{what} has {rows} rows, the table {n} ids"
         while index is not None:
             values = index.value
-            last = int(values[-1]) if _length(values) else 0
+            last = int(values[-1]) if length_of(values) else 0
             target = index.target
-            size = _length(target.value) if target is not None else 0
+            size = length_of(target.value) if target is not None else 0
             if last != size:
                 return (
                     f"index {index.name!r} ends at {last}, its target "
@@ -1001,445 +778,10 @@ def table_problem(table: Any) -> str | None:
     return None
 
 
-def _length(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, LazyArray):
-        return value.shape[0] if value.shape else 1
-    return len(value) if hasattr(value, "__len__") else 1
-
-
-_NOTHING = object()
-
-
-def _flat(rows: Any) -> Iterator[Any]:
-    for row in rows:
-        if isinstance(row, (list, tuple)):
-            yield from _flat(row)
-        elif isinstance(row, np.ndarray):
-            yield from row.reshape(-1)
-        else:
-            yield row
-
-
-def _is_text(value: Any) -> bool:
-    from datetime import date
-
-    return isinstance(value, (str, bytes, np.str_, np.bytes_, date, np.datetime64))
-
-
-def _numbers(rows: Any) -> np.ndarray | None:
-    if _holds_models(rows) if isinstance(rows, (list, tuple)) else False:
-        return None
-    try:
-        values = np.asarray(rows)
-    except (ValueError, TypeError):
-        return None
-    return values if values.dtype.kind in "biuf" else None
-
-
-def _wider(stored: np.dtype, values: np.ndarray, index: bool) -> np.dtype | None:
-    """A dtype of the stored kind wide enough for ``values``, if there is one."""
-    if not values.size:
-        return None
-    if index:
-        if values.dtype.kind not in "iu" or values.min() < 0:
-            return None
-        return smallest_uint(int(values.max()))
-    if stored.kind == values.dtype.kind or (
-        stored.kind == "i" and values.dtype.kind == "u"
-    ):
-        wider = np.promote_types(stored, values.dtype)
-        return wider if wider.kind == stored.kind else None
-    return None
-
-
-def _show(rows: Any) -> str:
-    text = repr(rows)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _same_rows(old: Any, cur: Any) -> bool:
-    """Blocks of rows: the stored ones (decoded) and the model's."""
-    if len(old) != len(cur):
-        return False
-    if isinstance(old, np.ndarray) and old.dtype.kind in "biufc":
-        values = _numbers(cur) if not isinstance(cur, np.ndarray) else cur
-        if values is not None and values.shape == old.shape:
-            return _same_arrays(old, values)
-    return all(same(a, b) for a, b in zip(old, cur))
-
-
-def _fits_in_place(data: np.ndarray, dset: h5py.Dataset) -> bool:
-    """An encoded scalar the stored dataset takes as it is."""
-    if dset.shape not in ((), (1,)) or data.size != 1:
-        return False
-    stored = dset.dtype
-    if h5py.check_string_dtype(stored) is not None:
-        string, new = h5py.check_string_dtype(stored), h5py.check_string_dtype(
-            data.dtype
-        )
-        if new is None or string.length is not None:
-            return False
-        if string.encoding == "ascii":
-            item = data.reshape(-1)[0]
-            return isinstance(item, bytes) or (isinstance(item, str) and item.isascii())
-        return True
-    if stored.kind in "biuf" and data.dtype.kind in "biuf" and stored.names is None:
-        try:
-            safe_cast(data, stored)
-        except ValueError:
-            return False
-        return True
-    return False
-
-
-def _from_elsewhere(value: Any) -> bool:
-    """Data that is not in memory: another dataset, an iterator, an array-like."""
-    if isinstance(value, (LazyArray, h5py.Dataset, Iterator)):
-        return True
-    if isinstance(value, (np.ndarray, np.generic, list, tuple, str, bytes, dict)):
-        return False
-    return all(hasattr(value, a) for a in ("shape", "dtype", "__getitem__"))
-
-
-class _Place:
-    """Stands for a group in the check: its path."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-# --- checking new subtrees --------------------------------------------------------
-
-
-class CheckContext:
-    """Stands for the :class:`~nwbgen.runtime.write.WriteContext` of the apply:
-    runs the very generated writers over the new models, in the same order,
-    giving each model the home the write will give it, but writes nothing:
-    every value is encoded (or, holding references, checked at the end when
-    every home is known), every name claimed, every class's namespace version
-    checked."""
-
-    def __init__(self, planner: Planner) -> None:
-        self.planner = planner
-        self.h5f = planner.h5f
-        #: id -> HDF5 path of the new models
-        self.homes: dict[int, str] = {}
-        self.new_models: list[tuple[Any, str]] = []
-        self.new_tables: list[tuple[Any, str]] = []
-        self.deferred: list[Any] = []
-        self._checked: set[type] = set()
-
-    def home(self, model: Any) -> str | None:
-        found = self.homes.get(id(model))
-        return found if found is not None else self.planner.session.home_of(model)
-
-    def fail(self, path: str, reason: str) -> EditError:
-        return self.planner.fail(path, reason)
-
-    # -- what the writers call --------------------------------------------------------
-    def write(self, parent: _Place, name: str, model: Any) -> None:
-        path = join(parent.name, name)
-        if isinstance(model, ExternalLink):
-            self.planner.claim(path)
-            return
-        if not is_model(model):
-            raise self.fail(path, f"{model!r} is not a model")
-        home = self.home(model)
-        if home is not None:  # a soft link to it
-            self.planner.claim(path)
-            if self.planner.session.home_of(model) is not None:
-                self.planner.enqueue(model, path)
-            return
-        source = source_of(model)
-        if source is not None and source.path not in ("", "/", path):
-            # read from another file, elsewhere: linked once its home is known
-            self.deferred.append(lambda: self._link_or_write(parent, name, model))
-            return
-        self.writer(model, path)(self, parent, name, model)
-
-    def _link_or_write(self, parent: _Place, name: str, model: Any) -> None:
-        if self.home(model) is not None:
-            self.planner.claim(join(parent.name, name))
-        else:
-            path = join(parent.name, name)
-            self.writer(model, path)(self, parent, name, model)
-
-    def link(self, parent: _Place, name: str, model: Any) -> None:
-        path = join(parent.name, name)
-        self.planner.claim(path)
-        self.expect_home(model, path, link=True)
-
-    def expect_home(self, model: Any, where: str, *, link: bool = False) -> None:
-        """``model`` must be in the file once every new model is placed."""
-
-        def check() -> None:
-            if self.home(model) is None:
-                what = "links to" if link else "refers to"
-                raise self.fail(
-                    where,
-                    f"{what} {_describe(model)}, which is not in the file (add it "
-                    "where it belongs, e.g. devices)",
-                )
-            if self.planner.session.home_of(model) is not None:
-                self.planner.enqueue(model, where)
-
-        self.deferred.append(check)
-
-    def group(
-        self, parent: _Place | None, name: str, model: Any, nwb_type: Any
-    ) -> _CheckFrame:
-        path = join(parent.name, name) if parent is not None else "/"
-        self._new(path, model)
-        self.planner.new_groups.add(path)
-        if isinstance(model, DynamicTableMixin):
-            self.new_tables.append((model, path))
-        return _CheckFrame(self, _Place(path), model)
-
-    def dataset(
-        self,
-        parent: _Place,
-        name: str,
-        model: Any,
-        nwb_type: Any,
-        kind: Any,
-        scalar: bool,
-    ) -> _CheckFrame:
-        path = join(parent.name, name)
-        self._new(path, model)
-        value = getattr(model, "value", None)
-        source = source_of(model)
-        stored = source.dtypes.get("") if source is not None else None
-        if value is None:
-            raise self.fail(path, "dataset has no value")
-        if stored is not None and not isinstance(value, LazyArray):
-            kind = stored
-        elif isinstance(model, VectorIndexMixin) and not _from_elsewhere(value):
-            top = np.asarray(value)
-            if top.size and top.dtype.kind not in "iu":
-                raise self.fail(path, "a VectorIndex holds row bounds (integers)")
-            kind = smallest_uint(int(np.max(top)) if top.size else 0)
-        self.check_value(value, kind, path)
-        return _CheckFrame(self, _Place(path), model)
-
-    def _new(self, path: str, model: Any) -> None:
-        self.planner.claim(path)
-        self.homes[id(model)] = path
-        self.new_models.append((model, path))
-
-    def writer(self, model: Any, path: str) -> Any:
-        """The generated writer of a new model, once its class is checked: a
-        generated class of the file's namespace versions (or of an extension
-        built over them, whose namespace the write adds to /specifications)."""
-        cls = type(model)
-        writer = writer_of(cls)
-        if writer is None:
-            raise self.fail(
-                path,
-                f"no writer for {cls.__module__}.{cls.__name__} (not a generated "
-                "model class)",
-            )
-        if cls not in self._checked:
-            self._check_package(cls, path)
-            self._checked.add(cls)
-        return writer
-
-    def _check_package(self, cls: type, path: str) -> None:
-        package = package_of(cls)
-        mine = self.planner.provider.packages
-        needs = with_includes({package})
-        for needed in [package, *(p for p in needs if p is not package)]:
-            name = needed.NAMESPACE
-            have = mine.get(name)
-            if have is None:
-                self.planner.plan.packages.add(needed)
-                continue
-            if have is needed or (
-                have.VERSION == needed.VERSION
-                and getattr(have, "SPEC_SHA256", None)
-                == getattr(needed, "SPEC_SHA256", None)
-            ):
-                continue
-            raise self.fail(
-                path,
-                f"{cls.__name__} is a model of {package.NAMESPACE} {package.VERSION} "
-                f"({cls.__module__})"
-                + (
-                    f", built over {name} {needed.VERSION}"
-                    if needed is not package
-                    else ""
-                )
-                + f"; this file is {name} {have.VERSION}: build new objects with the "
-                "file's own models (io.models.<Type>, or io.provider.model(namespace, "
-                "type))",
-            )
-
-    # -- values ----------------------------------------------------------------------
-    def check_value(self, value: Any, kind: Any, where: str) -> None:
-        """``value`` encodes for ``kind`` (now, or at the end when it refers to
-        models)."""
-        if isinstance(value, DataIO):
-            value = value.data
-        if value is None or isinstance(value, h5py.Empty):
-            return
-        if isinstance(value, LazyArray):
-            try:
-                value.dataset  # noqa: B018 - raises for a closed file
-            except Exception as exc:  # noqa: BLE001 - named in our words
-                raise self.fail(where, str(exc)) from None
-            return
-        if _from_elsewhere(value):
-            return  # an iterator or array-like: encoded as it is written
-        if hasattr(value, "to_numpy"):
-            value = value.to_numpy()
-        refs = _is_reference_kind(kind) if kind is not None else False
-        if refs or any(True for _ in _models_in(value)):
-            self.deferred.append(lambda: self._check_refs(value, kind, where))
-            return
-        self.encode(value, kind, where)
-
-    def encode(self, value: Any, kind: Any, where: str) -> np.ndarray | None:
-        """``value`` encoded as a write encodes it; ``None`` when it refers to
-        models (checked at the end)."""
-        if (kind is not None and _is_reference_kind(kind)) or any(
-            True for _ in _models_in(value)
-        ):
-            self.deferred.append(lambda: self._check_refs(value, kind, where))
-            return None
-        try:
-            return encode_values(value, parse_kind(kind), self.h5f)
-        except (KeyError, TypeError, ValueError, OverflowError, HDF5WriteError) as exc:
-            raise self.fail(where, f"{exc}") from None
-
-    def _check_refs(self, value: Any, kind: Any, where: str) -> None:
-        for model in _models_in(value):
-            if self.home(model) is None:
-                raise self.fail(
-                    where,
-                    f"refers to {_describe(model)}, which is not in the file",
-                )
-            if self.planner.session.home_of(model) is not None:
-                self.planner.enqueue(model, where)
-                root = under(
-                    self.planner.session.home_of(model), self.planner.plan.removed
-                )
-                if root is not None:
-                    raise self.fail(
-                        where, f"refers to {_describe(model)}, which this edit removes"
-                    )
-        parsed = parse_kind(kind)
-        if parsed.tag == "compound":
-            try:
-                encode_values(value, parsed, self.h5f, self.null_target)
-            except (
-                KeyError,
-                TypeError,
-                ValueError,
-                OverflowError,
-                HDF5WriteError,
-            ) as exc:
-                raise self.fail(where, f"{exc}") from None
-
-    def null_target(self, model: Any) -> Any:
-        """A reference's target when checking: it must be in the file; the
-        reference made is a null one (nothing is created in the file)."""
-        if is_model(model) and self.home(model) is None:
-            raise HDF5WriteError(
-                f"a reference to {_describe(model)}, which is not in the file"
-            )
-        return h5py.Reference()
-
-    def check_rows_refs(
-        self, rows: Any, dtype: np.dtype, path: str, start: int
-    ) -> None:
-        self.deferred.append(lambda: self._check_refs(rows, dtype, path))
-
-    def mark_late(self, change: ValueChange, value: Any) -> None:
-        """``change`` is applied after the new objects if it refers to one."""
-
-        def mark() -> None:
-            if any(self.planner.session.home_of(m) is None for m in _models_in(value)):
-                change.late = True
-
-        self.deferred.append(mark)
-
-
-class _CheckFrame:
-    """Stands for a :class:`~nwbgen.runtime.write.WriteFrame`."""
-
-    __slots__ = ("ctx", "h5obj", "model", "source")
-
-    def __init__(self, ctx: CheckContext, place: _Place, model: Any) -> None:
-        self.ctx = ctx
-        self.h5obj = place
-        self.model = model
-        self.source = source_of(model)
-
-    def _get(self, field_name: str) -> Any:
-        if self.source is not None and field_name not in self.model.model_fields_set:
-            return None
-        return getattr(self.model, field_name, None)
-
-    def _where(self, name: str) -> str:
-        return join(self.h5obj.name, name)
-
-    def attribute(self, field_name: str, h5_name: str, kind: Any, scalar: bool) -> None:
-        value = self._get(field_name)
-        if value is None:
-            return
-        if self.source is not None and h5_name in self.source.dtypes:
-            kind = self.source.dtypes[h5_name]
-        self.ctx.check_value(value, kind, f"{self.h5obj.name}@{h5_name}")
-
-    def member(self, field_name: str, h5_name: str) -> None:
-        value = self._get(field_name)
-        if value is not None:
-            self._place(h5_name, value)
-
-    def _place(self, h5_name: str, value: Any) -> None:
-        if self._external(h5_name, value):
-            return
-        stored = self.source.links.get(h5_name) if self.source is not None else None
-        if isinstance(stored, SoftLinkInfo) and is_model(value):
-            self.ctx.link(self.h5obj, h5_name, value)
-        else:
-            self.ctx.write(self.h5obj, h5_name, value)
-
-    def _external(self, h5_name: str, value: Any) -> bool:
-        stored = self.source.links.get(h5_name) if self.source is not None else None
-        if isinstance(stored, ExternalLinkInfo) or isinstance(value, ExternalLink):
-            self.ctx.planner.claim(self._where(h5_name))
-            return True
-        return False
-
-    def dataset(self, field_name: str, h5_name: str, kind: Any, scalar: bool) -> None:
-        value = self._get(field_name)
-        if value is None or self._external(h5_name, value):
-            return
-        if self.source is not None and h5_name in self.source.dtypes:
-            kind = self.source.dtypes[h5_name]
-        self.ctx.planner.claim(self._where(h5_name))
-        if isinstance(value, (LazyArray, h5py.Dataset)):
-            kind = None
-        self.ctx.check_value(value, kind, self._where(h5_name))
-
-    def link(self, field_name: str, h5_name: str) -> None:
-        value = self._get(field_name)
-        if value is not None and not self._external(h5_name, value):
-            self.ctx.link(self.h5obj, h5_name, value)
-
-    def children(self, field_name: str) -> None:
-        for h5_name, child in (getattr(self.model, field_name, None) or {}).items():
-            self._place(h5_name, child)
-
-    def end(self) -> None:
-        if self.source is None:
-            return
-        unknown = self.source.unknown
-        for name in [*unknown.datasets, *unknown.groups, *unknown.links]:
-            self.ctx.planner.claim(self._where(name))
-        for name, child in self.source.extra_children.items():
-            self.ctx.write(self.h5obj, name, child)
+def _kept_as_stored(model: Any) -> set[str]:
+    """The names of the members of a read model kept as stored (no model holds them)."""
+    source = source_of(model) if is_model(model) else None
+    if source is None:
+        return set()
+    unknown = source.unknown
+    return {*unknown.groups, *unknown.datasets, *unknown.links}

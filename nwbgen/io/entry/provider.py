@@ -44,7 +44,7 @@ from ...spec.sources import (
     namespaces_from_dicts,
     read_specs_as_dicts,
 )
-from .bundled import BUNDLE_ROOT, bundle_plan, module_of
+from .bundled import BUNDLE_ROOT, bundle_plan, bundled_namespace, module_of
 
 CACHE_ENV = "NWBGEN_CACHE_DIR"
 #: what cache packages import their base classes from: the runtime the bundle uses,
@@ -133,6 +133,45 @@ def make_provider(
                 {"origin": "bundled", "keys": keys, "bundled": bundled},
             )
         return _provider(keys, bundled, None, [], "bundled")
+    try:
+        provider, digest = _from_cache(
+            root_dir, keys, chosen, missing, bundled, compile
+        )
+    except ImportError:
+        if not bundled:
+            raise
+        # a compile over this file's specs names a class of an included namespace
+        # otherwise than its bundled package does (a type of the file named like
+        # one of the bundle's): the bundle cannot serve it, everything compiles
+        bundled, missing = {}, sorted(chosen)
+        provider, digest = _from_cache(
+            root_dir, keys, chosen, missing, bundled, compile
+        )
+    if raw_key:
+        _remember(
+            root_dir,
+            raw_key,
+            {
+                "origin": "cache",
+                "keys": keys,
+                "digest": digest,
+                "bundled": bundled,
+                "compiled": missing,
+            },
+        )
+    return provider
+
+
+def _from_cache(
+    root_dir: Path,
+    keys: list[tuple[str, str, str]],
+    chosen: dict[str, Namespace],
+    missing: list[str],
+    bundled: dict[str, str],
+    compile: bool,
+) -> tuple[ModelProvider, str]:
+    """The cache entry of ``missing`` compiled over ``bundled`` (compiled into the
+    cache first if it is not there), imported; and its digest."""
     digest = hashlib.sha256(
         json.dumps(
             [__version__, generator_fingerprint(), keys, sorted(bundled.items())]
@@ -148,23 +187,15 @@ def make_provider(
         _compile_into(entry, list(chosen.values()), missing, bundled)
         compile_s = time.perf_counter() - started
         origin = "compiled"
-    if raw_key:
-        _remember(
-            root_dir,
-            raw_key,
-            {
-                "origin": "cache",
-                "keys": keys,
-                "digest": digest,
-                "bundled": bundled,
-                "compiled": missing,
-            },
-        )
     provider = _provider(
         keys, bundled, _import_root(entry, f"nwbgen_models_{digest}"), missing, origin
     )
+    if bundled:  # what the compiled reader and writer import from the bundle, now
+        for name in missing:
+            provider.packages[name].readers()
+            provider.packages[name].writers()
     provider.compile_s = compile_s
-    return provider
+    return provider, digest
 
 
 # --- remembering which models a file's specs need ------------------------------
@@ -364,6 +395,13 @@ def _compile_into(
     from ...generator.compile import compile_namespaces
     from ...generator.emit import write_package
 
+    # the bundled namespaces as the bundle compiled them: a file may spell one
+    # otherwise (hdmf copies inherited members into subtypes), and a compile over
+    # that spelling could name member classes the bundled package does not have
+    namespaces = [
+        bundled_namespace(bundled[ns.name]) if ns.name in bundled else ns
+        for ns in namespaces
+    ]
     # not formatted: a cache entry is read by the interpreter, not vendored (black
     # would be about a third of the compile); `nwbgen compile` formats
     files = compile_namespaces(

@@ -170,9 +170,11 @@ def encode_values(
     ``dest`` is the file being written (reference targets are looked up in it);
     ``target_of`` maps what is not an HDF5 object or path (a model) to one.
     """
-    if isinstance(value, (LazyArray, h5py.Dataset)):  # small: an attribute, a row
-        value = value.dataset[()] if isinstance(value, LazyArray) else value[()]
     tag = kind.tag
+    if isinstance(value, LazyArray) or (
+        isinstance(value, h5py.Dataset) and tag != "reference"  # else the target
+    ):  # small: an attribute, a row
+        value = value.dataset[()] if isinstance(value, LazyArray) else value[()]
     if tag == "keep":
         return encode_values(value, _infer_kind(value), dest, target_of)
     if tag == "number":

@@ -76,8 +76,8 @@ def region_problem(region: Any, limit: int | None = CHECK_ITEMS) -> str | None:
     ``None``."""
     table = _referenced(region, "table")
     rows = _rows(table)
-    if rows is None or not isinstance(region, h5py.Dataset):
-        return None
+    if rows is None or not isinstance(region, h5py.Dataset) or region.shape is None:
+        return None  # no table, or no values (a null dataspace) to check
     if limit is not None and region.size > limit:
         return None
     values = _integers(region, None)

@@ -44,6 +44,7 @@ __all__ = [
     "atomic_h5_file",
     "external_link",
     "new_object_id",
+    "repoint_references",
     "smallest_uint",
     "soft_link",
     "storage_layout",
@@ -314,9 +315,46 @@ def _reading_source(source: h5py.Dataset) -> Iterator[None]:
 
 
 def copy_group(group: h5py.Group, name: str, source: h5py.Group) -> None:
-    """``group[name]`` a copy of ``source`` (another file's group, as stored)."""
+    """``group[name]`` a copy of ``source`` (another file's group, as stored);
+    the references in it need :func:`repoint_references` once their targets
+    exist."""
     with _reading_source(source):
         group.copy(source, name)
+
+
+def repoint_references(copy: Any, source: Any) -> None:
+    """Point the references in ``copy`` (an HDF5 copy of ``source``, a group or
+    dataset of another file) to the objects at the same paths in ``copy``'s
+    file: HDF5 copies them pointing nowhere. In attributes and datasets, at any
+    depth."""
+    translate = _RefTranslator(source, copy.file)
+    if translate.same_file:
+        return
+
+    def repoint(held: Any, copied: Any) -> None:
+        for name in held.attrs:
+            dtype = held.attrs.get_id(name).dtype
+            if not _has_refs(dtype):
+                continue
+            with _reading_source(held):
+                values = held.attrs[name]
+            values = translate(values, dtype)
+            del copied.attrs[name]
+            copied.attrs.create(name, values, dtype=dtype)
+        if isinstance(held, h5py.Dataset) and held.shape and _has_refs(held.dtype):
+            for selection in blocks(held.shape, _itemsize(held.dtype), held.chunks):
+                with _reading_source(held):
+                    block = held[selection]
+                copied[selection] = translate(block, held.dtype)
+
+    repoint(source, copy)
+    if not isinstance(source, h5py.Group):
+        return
+    inside: list[tuple[str, Any]] = []
+    with _reading_source(source):
+        source.visititems(lambda rel, obj: inside.append((rel, obj)))
+    for rel, held in inside:
+        repoint(held, copy[rel])
 
 
 def _itemsize(dtype: np.dtype) -> int:
@@ -367,11 +405,12 @@ class _RefTranslator:
         #: (file number, address) of a source object -> its path and dest reference
         self._targets: dict[tuple[int, int], tuple[bytes, Any]] = {}
 
-    def __call__(self, block: Any) -> np.ndarray:
+    def __call__(self, block: Any, dtype: np.dtype | None = None) -> np.ndarray:
+        """``block`` (of ``dtype``, the source dataset's by default) re-pointed."""
         block = np.asarray(block)  # a scalar dataset reads as one element
         if self.same_file:
             return block
-        dtype = self.source.dtype
+        dtype = self.source.dtype if dtype is None else dtype
         if dtype.names is None:
             return self._refs(block, dtype)
         out = block.copy()
@@ -396,15 +435,15 @@ class _RefTranslator:
             oid = h5r.dereference(ref, self.source.id)
         except (KeyError, ValueError, RuntimeError, OSError):
             oid = None
-        if oid is None:
-            raise HDF5WriteError(
-                f"{self.source.file.filename}:{self.source.name}: "
-                "a reference to an object that does not exist"
-            )
+        path = h5i.get_name(oid) if oid is not None else None
+        if path is None:
+            # to nothing (a deleted object) or to an object no longer linked
+            # (no path to point at here): a null reference, as the read said
+            return h5py.RegionReference() if region else h5py.Reference()
+        assert oid is not None
         info = h5o.get_info(oid)
         known = self._targets.get((info.fileno, info.addr))
         if known is None:
-            path = h5i.get_name(oid)
             target = target_in(path.decode("utf-8"), self.dest)  # or a clear error
             known = self._targets[(info.fileno, info.addr)] = (path, target.ref)
         if region:

@@ -806,3 +806,27 @@ def test_an_extension_type_adds_its_namespace(
     with HDF5IO(edited) as io:
         extra = io.read().acquisition["extra"]
         assert type(extra).__name__ == "TimeSeriesWithExtra" and extra.label == "added"
+
+
+@pytest.mark.parametrize("touch", ["untouched", "listed", "read"])
+def test_untyped_members_of_a_lazy_group_survive_an_edit(tmp_path: Path, touch: str):
+    """An untyped group and dataset in /acquisition (kept as stored): a lazy read
+    lists them unopened; listing or reading the group moves them to what is kept
+    as stored, which an edit leaves in place."""
+    source = tmp_path / "untyped.nwb"
+    shutil.copyfile(EXAMPLE, source)
+    with h5py.File(source, "a") as h5:
+        h5["acquisition"].create_group("notes").attrs["who"] = "me"
+        h5["acquisition"].create_dataset("raw_values", data=[1, 2, 3])
+
+    def change(io: HDF5IO, nwbfile: Any) -> None:
+        if touch == "listed":
+            assert sorted(nwbfile.acquisition.children) == ["raw"]
+        elif touch == "read":
+            assert [m.name for m in nwbfile.acquisition.children.values()] == ["raw"]
+        add_series(io, nwbfile)
+
+    edited = edit(source, tmp_path / "edited.nwb", change)
+    assert sorted(diff_files(source, edited)) == [
+        "/acquisition/added: group only in the second file"
+    ]

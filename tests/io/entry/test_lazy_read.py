@@ -65,3 +65,52 @@ def test_strict_and_eager_reads_read_everything():
         with HDF5IO(path, **options) as io:
             children = io.read().acquisition.children
             assert not isinstance(children, LazyChildren)
+
+
+def _with_untyped_members(tmp_path: Path) -> Path:
+    """The example file with an untyped group and dataset in /acquisition (no
+    place in the schema: kept as stored)."""
+    import shutil
+
+    import h5py
+
+    path = tmp_path / "untyped.nwb"
+    shutil.copy(REPO / "examples" / "ecephys.nwb", path)
+    with h5py.File(path, "a") as h5:
+        notes = h5["acquisition"].create_group("notes")
+        notes.attrs["who"] = "me"
+        h5["acquisition"].create_dataset("raw_values", data=[1, 2, 3])
+    return path
+
+
+def test_untyped_members_are_opened_only_when_asked_for_and_kept(tmp_path: Path):
+    from nwbgen.runtime.source import source_of
+    from tests.support.h5diff import diff_files
+
+    path = _with_untyped_members(tmp_path)
+    with HDF5IO(path) as io:
+        nwbfile = io.read()
+        children = nwbfile.acquisition.children
+        # listed unopened; each leaves the mapping when read and is kept as stored
+        assert sorted(children.pending()) == ["notes", "raw", "raw_values"]
+        assert sorted(children) == ["raw"]  # iteration reads: untyped ones left
+        unknown = source_of(nwbfile.acquisition).unknown
+        assert sorted(unknown.groups) == ["notes"]
+        assert sorted(unknown.datasets) == ["raw_values"]
+        copy = tmp_path / "copy.nwb"
+        with HDF5IO(copy, mode="w") as out:
+            out.write(nwbfile)
+    assert diff_files(path, copy) == []
+
+
+def test_a_reference_into_an_unopened_group_needs_no_search():
+    # a reference's target among a group's members listed unopened (the
+    # TimeSeries of /acquisition) is found by address, not by a search
+    path = REPO / "examples" / "ecephys.nwb"
+    with HDF5IO(path) as io:
+        nwbfile = io.read()
+        ctx = io._context()  # noqa: SLF001 - the lookup under test
+        assert nwbfile.acquisition.children.pending() == ["raw"]
+        target = io.file["acquisition"]["raw"]
+        assert ctx.path_of(target) == "/acquisition/raw"
+        assert ctx._searches == 0  # noqa: SLF001
