@@ -525,7 +525,7 @@ class _Deref:
             ctx.violation(holder(), "refers to an unlinked object (dangling)")
             return None
         model = ctx.build(target, None, path=path)
-        if model is None and keep and target.name:  # no class fits: as stored
+        if model is None and keep:  # no class fits: as stored (it has a path)
             model = target
         return _with_region(model, ref, from_obj)
 
