@@ -33,7 +33,7 @@ from .hdf5.attributes import (
 )
 from .hdf5.files import READING, damaged, is_hdf5_failure
 from .hdf5.lazy import LazyArray
-from .hdf5.objects import ObjectMap, location, member_key, object_key
+from .hdf5.objects import ObjectMap, location, object_key
 from .hdf5.search import SmallFirstSearch, hard_members
 from .hdf5.structure import CHECK_ITEMS, index_problem, region_problem
 from .lazy_children import LazyChildren
@@ -159,18 +159,18 @@ class ReadContext:
             group = h5file.get(group_path)
             if group is None or not hasattr(group, "keys"):  # not a group
                 continue
-            names = hard_members(group) if len(group) <= AROUND_LIMIT else []
-            for name in names:
-                if not isinstance(name, str):  # not UTF-8: no path to give
-                    continue
-                member = member_key(group, name)
-                if member is not None:
-                    path = f"{group_path.rstrip('/')}/{name}"
-                    self._paths.setdefault(member, path)
+            if len(group) <= AROUND_LIMIT:
+                self._register(group, group_path)
             found = self._paths.get(key)
             if found is not None:
                 return found
         return None
+
+    def _register(self, group: Any, group_path: str) -> None:
+        """The paths of ``group``'s members by hard link, by address."""
+        for path, info in hard_members(group, group_path):
+            if info is not None:
+                self._paths.setdefault((info.fileno, info.addr), path)
 
     def _search_of(self, h5file: Any) -> SmallFirstSearch:
         key = object_key(h5file)
@@ -191,10 +191,7 @@ class ReadContext:
             group_path, group = self._unopened.pop()
             if not group.id.valid:
                 continue
-            for name in hard_members(group):
-                member = member_key(group, name)
-                if member is not None:
-                    self._paths.setdefault(member, f"{group_path.rstrip('/')}/{name}")
+            self._register(group, group_path)
             found = self._paths.get(key)
             if found is not None:
                 return found

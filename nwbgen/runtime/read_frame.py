@@ -8,6 +8,7 @@ packages) and never generated code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import h5py  # type: ignore[import-untyped]
@@ -129,10 +130,6 @@ class ReadFrame:
         if scalar and not isinstance(value, LazyArray):
             _keep_dtype(self.source, "", self.h5obj)
         self.values["value"] = value
-
-    def deref(self, ref: Any, where: str | None = None) -> Any:
-        """The model an object (or region) reference points to; ``None`` if null."""
-        return _Deref(self).deref(ref, self.h5obj, where=where)
 
     # -- members -------------------------------------------------------------------
     def _open(self, h5_name: str) -> Any:
@@ -319,10 +316,7 @@ class ReadFrame:
 
         def read(_name: str) -> Any:
             if not obj.id.valid:
-                raise ClosedFileError(
-                    f"{self.source.filename}: {path or self.path}: the file was "
-                    "closed before this member was read (lazy reads need the file open)"
-                )
+                raise _closed_before_read(self.source.filename, path or self.path)
             model = ctx.build(obj, expected, fallback, path)
             if model is None:
                 self._keep_as_stored(h5_name, obj)
@@ -356,7 +350,8 @@ class ReadFrame:
         extra = read_attributes(dataset)
         for name, raw in extra.items():
             if _holds_references(raw):
-                extra[name] = decode_attribute(raw, None, resolve=_Keep(self, dataset))
+                keep = partial(_Deref(self).deref, from_obj=dataset, keep=True)
+                extra[name] = decode_attribute(raw, None, resolve=keep)
         if extra:
             self.source.member_attributes[h5_name] = extra
 
@@ -443,19 +438,13 @@ class _Unopened:
         self.allowed = allowed
         self.opened: dict[str, Any] = {}  # name -> member, opened and typed
 
-    def _closed(self, path: str) -> ClosedFileError:
-        return ClosedFileError(
-            f"{self.frame.source.filename}: {path}: the file was closed before "
-            "this member was read (lazy reads need the file open)"
-        )
-
     def probe(self, h5_name: str) -> bool:
         frame = self.frame
         if h5_name in self.opened:
             return True
         path = frame._child(h5_name)
         if not frame.h5obj.id.valid:
-            raise self._closed(path)
+            raise _closed_before_read(frame.source.filename, path)
         with reading(frame.source.filename, path):  # HDF5 failing: a damaged file
             obj = open_member(frame.h5obj, h5_name)
             if not has_type(obj):
@@ -472,7 +461,7 @@ class _Unopened:
         obj = self.opened.pop(h5_name)
         path = frame._child(h5_name)
         if not obj.id.valid:
-            raise self._closed(path)
+            raise _closed_before_read(frame.source.filename, path)
         base = allowed[0] if len(allowed) == 1 else None
         fallback = None if base is not None else frame.ctx.common_base(allowed)
         model = frame.ctx.build(obj, base, fallback, path)
@@ -530,17 +519,11 @@ class _Deref:
         return _with_region(model, ref, from_obj)
 
 
-class _Keep:
-    """Resolves the references of an attribute of ``holder`` to what a write
-    re-points: the model, or the HDF5 object no class fits."""
-
-    __slots__ = ("frame", "holder")
-
-    def __init__(self, frame: ReadFrame, holder: Any) -> None:
-        self.frame, self.holder = frame, holder
-
-    def __call__(self, ref: Any) -> Any:
-        return _Deref(self.frame).deref(ref, self.holder, keep=True)
+def _closed_before_read(filename: str, path: str) -> ClosedFileError:
+    return ClosedFileError(
+        f"{filename}: {path}: the file was closed before this member was read "
+        "(lazy reads need the file open)"
+    )
 
 
 def _is_object(value: Any) -> bool:

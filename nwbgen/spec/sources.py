@@ -273,10 +273,15 @@ def bundled_namespaces() -> list[Namespace]:
             continue
         seen.add(key)
         spec_file = root.joinpath(*entry["package"].split("/"), "_spec.json")
-        raw = json.loads(spec_file.read_text(encoding="utf-8"))
-        out.extend(
-            namespaces_from_dicts(
-                {raw["name"]: {raw["version"]: raw["sources"]}}, "nwbgen.generated"
-            )
-        )
+        out.append(spec_json_namespace(spec_file, "nwbgen.generated"))
     return out
+
+
+def spec_json_namespace(spec_file: Any, origin: str) -> Namespace:
+    """The namespace a compiled version package was built from: its
+    ``_spec.json`` (a path or importlib resource)."""
+    raw = json.loads(spec_file.read_text(encoding="utf-8"))
+    (found,) = namespaces_from_dicts(
+        {raw["name"]: {raw["version"]: raw["sources"]}}, origin
+    )
+    return found

@@ -15,8 +15,8 @@ from nwbgen.errors import SchemaViolationError
 from nwbgen.generator.compile import compile_namespaces
 from nwbgen.generator.emit import write_package
 from nwbgen.runtime import read as read_module
-from nwbgen.runtime.hdf5 import search as search_module
 from nwbgen.runtime.hdf5 import files
+from nwbgen.runtime.hdf5 import search as search_module
 from nwbgen.runtime.hdf5.lazy import LazyArray
 from nwbgen.runtime.hdf5.links import ExternalLink, ExternalLinkInfo, SoftLinkInfo
 from nwbgen.runtime.hdf5.objects import ObjectMap

@@ -16,7 +16,7 @@ from ...errors import NWBGenError
 from ...spec.catalog import NamespaceCatalog, includes_of
 from ...spec.identity import spec_hash
 from ...spec.model import Namespace
-from ...spec.sources import bundled_manifest
+from ...spec.sources import bundled_manifest, spec_json_namespace
 
 BUNDLE_ROOT = "nwbgen.generated"
 
@@ -46,18 +46,11 @@ def bundled_namespace(module: str) -> Namespace:
     """The spec a bundled build was compiled from (its ``_spec.json``): what a
     compile over it must see, so that the names it imports are the build's."""
     import importlib
-    import json
     from pathlib import Path
-
-    from ...spec.sources import namespaces_from_dicts
 
     package = importlib.import_module(module)
     spec_file = Path(str(package.__file__)).with_name("_spec.json")
-    raw = json.loads(spec_file.read_text(encoding="utf-8"))
-    (found,) = namespaces_from_dicts(
-        {raw["name"]: {raw["version"]: raw["sources"]}}, module
-    )
-    return found
+    return spec_json_namespace(spec_file, module)
 
 
 class _Semantic:

@@ -190,7 +190,8 @@ def _from_cache(
     provider = _provider(
         keys, bundled, _import_root(entry, f"nwbgen_models_{digest}"), missing, origin
     )
-    if bundled:  # what the compiled reader and writer import from the bundle, now
+    if bundled and origin == "compiled":
+        # what the new reader and writer import from the bundle, checked now
         for name in missing:
             provider.packages[name].readers()
             provider.packages[name].writers()

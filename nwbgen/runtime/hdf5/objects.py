@@ -28,19 +28,6 @@ def object_key(obj: Any) -> tuple[int, int]:
     return (info.fileno, info.addr)
 
 
-def member_key(group: Any, name: str | bytes) -> tuple[int, int] | None:
-    """:func:`object_key` of member ``name`` of ``group``, without opening it
-    (``None`` for a dangling link). h5py lists a name that is not UTF-8 as
-    ``bytes``."""
-    if isinstance(name, str):
-        name = name.encode("utf-8", "surrogateescape")
-    try:
-        info = h5o.get_info(group.id, name)
-    except (KeyError, RuntimeError, OSError, ValueError):
-        return None
-    return (info.fileno, info.addr)
-
-
 def high_level(oid: Any) -> Any:
     """The h5py object (dataset, group or named datatype) of a low-level id."""
     kind = h5i.get_type(oid)

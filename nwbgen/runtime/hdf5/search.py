@@ -14,6 +14,7 @@ search. What it has seen stays known: a later search goes on where it stopped.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from typing import Any
 
 from h5py import h5l, h5o  # type: ignore[import-untyped]
@@ -24,9 +25,22 @@ from .links import member_links
 BUDGET = 3000
 
 
-def hard_members(group: Any) -> list[str]:
-    """The names of a group's members by hard link (where those objects live)."""
-    return [n for n, kind in member_links(group).items() if kind == h5l.TYPE_HARD]
+def hard_members(group: Any, group_path: str) -> Iterator[tuple[str, Any]]:
+    """``(path, H5O info)`` of each member of ``group`` (at ``group_path``) by
+    hard link, where those objects live, found by name without opening them;
+    the info is ``None`` for a dangling link or a name that is not UTF-8 (h5py
+    lists it as ``bytes``: no path to give)."""
+    prefix = group_path.rstrip("/")
+    for name, kind in member_links(group).items():
+        if kind != h5l.TYPE_HARD:
+            continue  # an alias: a soft link's path is not its target's
+        info = None
+        if isinstance(name, str):
+            try:
+                info = h5o.get_info(group.id, name.encode("utf-8", "surrogateescape"))
+            except (KeyError, RuntimeError, OSError, ValueError):
+                pass  # a dangling link
+        yield f"{prefix}/{name}", info
 
 
 class SmallFirstSearch:
@@ -57,23 +71,13 @@ class SmallFirstSearch:
             group = self._file.get(group_path)
             if group is None:
                 continue
-            prefix = group_path.rstrip("/")
-            for name, kind in member_links(group).items():
-                if kind != h5l.TYPE_HARD:
-                    continue  # an alias: a soft link's path is not its target's
+            for path, info in hard_members(group, group_path):
                 self.spent += 1
-                if not isinstance(name, str):  # not UTF-8 (h5py gives bytes)
+                if info is None:
                     continue
-                try:
-                    info = h5o.get_info(
-                        group.id, name.encode("utf-8", "surrogateescape")
-                    )
-                except (KeyError, RuntimeError, OSError, ValueError):
-                    continue  # a dangling link
-                path = f"{prefix}/{name}"
                 self.paths.setdefault((info.fileno, info.addr), path)
                 if info.type == h5o.TYPE_GROUP and info.fileno == self._fileno:
-                    member = group.get(name)
+                    member = self._file.get(path)
                     if member is not None:
                         self._push(member, path, info.addr)
             found = self.paths.get(key)
