@@ -9,11 +9,12 @@ from typing import Any
 import click
 
 from ._errors import one_line_errors
+from ._params import SOURCE
 from ._progress import progress_bar
 
 
 @click.command("compile")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=SOURCE)
 @click.option(
     "-o",
     "--output",
@@ -49,7 +50,7 @@ from ._progress import progress_bar
 def compile_cmd(**options: Any) -> None:
     """Compile the namespaces of NWB files or namespace YAML files into a typed package.
 
-    SOURCE is an NWB/HDF5 file (its /specifications) or a *.namespace.yaml file.
+    SOURCE is an NWB/HDF5 file or URL (its /specifications) or a *.namespace.yaml file.
     Includes not given resolve to the newest namespaces bundled with nwbgen.
     """
     with progress_bar("compiling", unit="steps", total=4) as bar:
@@ -60,7 +61,7 @@ def compile_cmd(**options: Any) -> None:
 
 
 def _compile(
-    sources: tuple[Path, ...],
+    sources: tuple[Path | str, ...],
     out: Path,
     namespaces: tuple[str, ...],
     emit_linkml: bool,

@@ -28,7 +28,10 @@ def copy(src: Path | str, dst: Path, overwrite: bool) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SchemaWarning)
         try:
-            with HDF5IO(src, lazy=False) as reader, HDF5IO(dst, "w", overwrite=overwrite) as out:
+            with (
+                HDF5IO(src, lazy=False) as reader,
+                HDF5IO(dst, "w", overwrite=overwrite) as out,
+            ):
                 with progress_bar("reading") as bar:
                     model = reader.read(progress=bar)
                 read = bar.done if bar is not None else None

@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from ._errors import one_line_errors
+from ._params import SOURCE
 from ._progress import progress_bar
 
 
 @click.command()
-@click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("src", type=SOURCE)
 @click.argument("dst", required=False, type=click.Path(path_type=Path))
 @click.option(
     "-n",
@@ -28,9 +29,9 @@ from ._progress import progress_bar
     help="Refuse a source with structural problems instead of copying them.",
 )
 @one_line_errors
-def truncate(src: Path, dst: Path | None, n: int, strict: bool) -> None:
-    """A small, valid copy of SRC: datasets cut to N items (default DST:
-    SRC_truncated.nwb beside SRC). What is broken in SRC (an index past its
+def truncate(src: Path | str, dst: Path | None, n: int, strict: bool) -> None:
+    """A small, valid copy of SRC, a file or a URL: datasets cut to N items
+    (default DST: SRC_truncated.nwb beside SRC, here for a URL). What is broken in SRC (an index past its
     target, a region row out of range, a dangling reference or link) is copied as
     it is and counted."""
     from ..io.toolkit.truncate import TruncateWarning, truncate_file
@@ -45,7 +46,13 @@ def truncate(src: Path, dst: Path | None, n: int, strict: bool) -> None:
         if isinstance(w.message, TruncateWarning)
         for p in w.message.problems
     ]
-    before, after = src.stat().st_size, out.stat().st_size
+    if isinstance(src, Path):
+        before = src.stat().st_size
+    else:
+        from ..runtime.hdf5.remote import url_size
+
+        before = url_size(src)
+    after = out.stat().st_size
     note = f"; {len(problems)} structural problem(s) kept as read" if problems else ""
     click.echo(f"wrote {out} ({_size(before)} -> {_size(after)}{note})")
 

@@ -58,6 +58,22 @@ def read_unread(name: str, value: Any) -> Any:
 class LazyChildren(dict[str, Any]):
     """``{HDF5 name: model}`` whose models are read on first access."""
 
+    #: told the names of the members about to be opened together (listed,
+    #: counted, read whole), once, before: a remote read fetches them ahead
+    _ahead: Callable[[list[str]], None] | None = None
+
+    def ahead(self, before_all: Callable[[list[str]], None]) -> None:
+        """Call ``before_all(names)`` once, the first time the pending members
+        are about to be opened together."""
+        self._ahead = before_all
+
+    def _all_next(self) -> None:
+        if self._ahead is not None:
+            before_all, self._ahead = self._ahead, None
+            names = self.pending()
+            if len(names) > 1:
+                before_all(names)
+
     def defer(self, name: str, read: Read, probe: Probe | None = None) -> None:
         """Member ``name``, to be read by ``read(name)`` when first asked for.
         ``probe``: for a member listed without being opened, tells whether it is
@@ -75,6 +91,7 @@ class LazyChildren(dict[str, Any]):
         return dict.__contains__(self, name)
 
     def _probe_all(self) -> None:
+        self._all_next()
         for name, value in list(dict.items(self)):
             if type(value) is _Pending and value.probe is not None:
                 self._probe(name)
@@ -99,6 +116,7 @@ class LazyChildren(dict[str, Any]):
         return [k for k, v in dict.items(self) if type(v) is _Pending]
 
     def resolve_all(self) -> None:
+        self._all_next()
         for name in list(dict.keys(self)):
             self._read(name)
 
@@ -133,6 +151,7 @@ class LazyChildren(dict[str, Any]):
         return [value for _, value in self.items()]
 
     def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        self._all_next()
         out = []
         for name in list(dict.keys(self)):
             found, value = self._read(name)

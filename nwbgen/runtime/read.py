@@ -105,6 +105,9 @@ class ReadContext:
         self._searchers: dict[tuple[int, int], SmallFirstSearch] = {}
         #: the file read (its name is asked of HDF5 once)
         self.filename = ""
+        #: the :class:`~.hdf5.remote.RemoteFile` a file opened from a URL reads
+        #: through (members about to be opened are fetched ahead), else ``None``
+        self.remote: Any = None
         self._by_name: dict[str, list[type]] = {}
         for (_, type_name), cls in types.items():
             self._by_name.setdefault(type_name, []).append(cls)

@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import h5py  # type: ignore[import-untyped]
-from h5py import h5l
+from h5py import h5l, h5o
 
 from .errors import ClosedFileError, DanglingLinkError, LinkCycleError
 from .hdf5.attributes import (
@@ -22,7 +22,7 @@ from .hdf5.attributes import (
     read_attributes,
     type_text,
 )
-from .hdf5.files import reading
+from .hdf5.files import reading, remote_of
 from .hdf5.lazy import LazyArray, read_dataset
 from .hdf5.links import (
     ExternalLink,
@@ -32,6 +32,7 @@ from .hdf5.links import (
     resolve_path,
 )
 from .hdf5.objects import dereference, open_member
+from .hdf5.prefetch import SMALL_GROUP, fetch_listings, prefetch_members
 from .hdf5.references import region_selection
 from .hdf5.values import decode_attribute
 from .lazy_children import NOT_A_MEMBER, LazyChildren
@@ -76,10 +77,30 @@ class ReadFrame:
         self.path: str = path or "/"
         self.opened: str | None = None  # path of the member _open() returned last
         self.attrs = dict(attrs)  # consumed as read
-        self.members = member_links(h5obj) if isinstance(h5obj, h5py.Group) else {}
+        if ctx.remote is not None and isinstance(h5obj, h5py.Group):
+            self.members = self._members_fetched_ahead(h5obj)
+        else:
+            self.members = member_links(h5obj) if isinstance(h5obj, h5py.Group) else {}
         self.source = Source(ctx.filename or h5obj.file.filename, self.path)
         self.values: dict[str, Any] = {"name": self.path.rsplit("/", 1)[-1] or "root"}
         self.valued = False  # value() was asked for: the type is a dataset type
+
+    def _members_fetched_ahead(self, group: Any) -> dict[str, int]:
+        """The members of ``group`` of a remote file, its member list fetched in
+        parallel first, and then what this frame reads next: a small group's
+        members, every member in an eager read (a lazy one fetches a big
+        group's when it is listed, see :meth:`_prefetch`)."""
+        ctx = self.ctx
+        remote = remote_of(group.file)  # the file read, or one a link reached
+        if remote is None:
+            return member_links(group)
+        with reading(ctx.filename, self.path):
+            fetch_listings(remote, [h5o.get_info(group.id).addr])
+        members = member_links(group)
+        if len(members) > 1 and (not ctx.lazy or len(members) <= SMALL_GROUP):
+            with reading(ctx.filename, self.path):
+                prefetch_members(remote, group)
+        return members
 
     # -- attributes and values -----------------------------------------------------
     def attribute(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
@@ -296,10 +317,21 @@ class ReadFrame:
                     continue
                 out[h5_name] = model
         listed = dict.__len__(out) > 0  # not len(): that probes a lazy mapping
+        if unopened is not None and self.ctx.remote is not None:
+            out.ahead(self._prefetch)  # type: ignore[attr-defined]
         if lazy and listed:
             self.ctx.unopened(self.path, self.h5obj)
         if listed:
             self.values[field] = out
+
+    def _prefetch(self, names: list[str]) -> None:
+        """The members ``names`` of a remote file's group, about to be opened,
+        fetched in parallel."""
+        if self.h5obj.id.valid:
+            remote = remote_of(self.h5obj.file)
+            if remote is not None:
+                with reading(self.ctx.filename, self.path):
+                    prefetch_members(remote, self.h5obj, names)
 
     def _later(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -235,8 +236,13 @@ def is_hdf5(path: str | Path) -> bool:
 def load_sources(paths: Iterable[str | Path]) -> list[Namespace]:
     """Namespaces from NWB/HDF5 files and namespace YAML files given together."""
     out: list[Namespace] = []
-    for path in paths:
-        path = Path(path)
+    for given in paths:
+        if isinstance(given, str) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", given):
+            if not given.startswith("file://"):
+                out.extend(namespaces_from_h5(given))  # a URL, read by ranges
+                continue
+            given = given[len("file://") :]
+        path = Path(given)
         if not path.exists():
             raise SourceError(f"{path}: no such file")
         if path.suffix in (".yaml", ".yml"):

@@ -14,6 +14,7 @@ import h5py
 from ...errors import HDF5ReadError, HDF5WriteError, LinkCycleError, NWBGenError
 from ...runtime.hdf5.attributes import has_type
 from ...runtime.hdf5.files import (
+    remote_of,
     close_external_files,
     damaged,
     is_hdf5_failure,
@@ -314,6 +315,7 @@ class HDF5IO:
             # one list: members a lazy read reads later add theirs to io.violations
             self._ctx.violations = self.violations
             self._ctx.filename = self.file.filename
+            self._ctx.remote = remote_of(self.file)
             if self._edit is not None:
                 self._edit.watch(self._ctx)
         return self._ctx

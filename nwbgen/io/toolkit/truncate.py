@@ -48,6 +48,7 @@ from ...runtime.hdf5.references import (
     read_reference_values,
     reference_fields,
 )
+from ...runtime.hdf5.remote import url_path, url_scheme
 from ...runtime.hdf5.structure import index_problem, region_problem
 from ...runtime.hdf5.temporary import remove_stale_temporaries, temporary_path
 from .graph import SKIP_PATTERN
@@ -78,22 +79,33 @@ def truncate_file(
 ) -> Path:
     """Write a copy of ``source`` with datasets cut to ``n`` items; return its path.
 
-    ``target`` defaults to ``{source stem}_truncated.nwb`` beside the source (a
-    directory gets that name inside it). The source is only read. What is broken in
+    ``source`` is a path or a URL (read by ranges, see
+    :mod:`~nwbgen.runtime.hdf5.remote`). ``target`` defaults to
+    ``{source stem}_truncated.nwb`` beside the source (in the current directory
+    for a URL; a directory gets that name inside it). The source is only read. What is broken in
     it is copied as it is with a :class:`TruncateWarning`, or, with ``strict``,
     refused (:class:`~nwbgen.errors.TruncateError`, nothing written).
     ``progress(done, total)`` is called as objects are copied.
     """
-    source = Path(source)
+    remote = url_scheme(source) is not None
+    source = source if remote else Path(source)  # a URL keeps its "//"
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise TruncateError(f"{source}: n must be a positive integer, not {n!r}")
     n = int(n)
-    default = f"{source.stem}_truncated.nwb"
-    target = source.with_name(default) if target is None else Path(target)
+    stem = Path(url_path(str(source)) if remote else source).stem
+    default = f"{stem}_truncated.nwb"
+    if target is not None:
+        target = Path(target)
+    else:
+        target = Path(default) if remote else Path(source).with_name(default)
     if target.is_dir():
         target = target / default
     with opened(source) as src:
-        if target.exists() and target.resolve() == source.resolve():
+        if (
+            not remote
+            and target.exists()
+            and target.resolve() == Path(source).resolve()
+        ):
             raise TruncateError(f"{source}: target is the source file itself")
         objects = ObjectMap(src)
         plan = _Plan(src, n, objects)
@@ -102,7 +114,8 @@ def truncate_file(
         remove_stale_temporaries(absolute)
         tmp = Path(temporary_path(absolute))
         try:
-            copier = _Copier(src, objects, keep, tmp, target.parent, progress)
+            here = None if remote else Path(source).resolve().parent
+            copier = _Copier(src, objects, keep, tmp, here, target.parent, progress)
             copier.run()
             problems = plan.problems + copier.problems
             if problems and strict:
@@ -347,12 +360,21 @@ class _Copier:
     """Copies every object once, cutting the planned datasets; references last."""
 
     def __init__(
-        self, src, objects, keep, tmp: Path, target_dir: Path, progress=None
+        self,
+        src,
+        objects,
+        keep,
+        tmp: Path,
+        source_dir: Path | None,
+        target_dir: Path,
+        progress=None,
     ) -> None:
         self.src, self.objects, self.tmp = src, objects, tmp
         self.progress = progress
         self.keep = {objects.info[p].addr: k for p, k in keep.items()}
-        self.source_dir = Path(src.filename).resolve().parent
+        #: where relative external links start from (``None``: a URL, whose
+        #: neighbours are not files here)
+        self.source_dir = source_dir
         self.target_dir = target_dir.resolve()
         self.created: dict[int, str] = {}  # source address -> path in the new file
         self.deferred: list[tuple[Any, Any, Any, int | None, str]] = []
@@ -476,7 +498,11 @@ class _Copier:
     def _external(self, filename: bytes) -> bytes:
         """A relative external file name that still resolves from the new place."""
         relative = Path(os.fsdecode(filename))
-        if relative.is_absolute() or self.source_dir == self.target_dir:
+        if (
+            self.source_dir is None
+            or relative.is_absolute()
+            or self.source_dir == self.target_dir
+        ):
             return filename
         resolved = self.source_dir / relative
         if not resolved.exists():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import sys
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -98,6 +99,15 @@ def open_for_edit(path: Any) -> h5py.File:
 
 #: files nwbgen opened on Python file objects (URLs, file-likes), still open
 _ON_FILE_OBJECTS: weakref.WeakSet[h5py.File] = weakref.WeakSet()
+
+
+def remote_of(h5f: h5py.File) -> Any:
+    """The :class:`~.remote.RemoteFile` an ``h5py.File`` opened from a URL reads
+    through; ``None`` for any other (and :mod:`.remote` is not imported for it)."""
+    remote = sys.modules.get(__package__ + ".remote")
+    if remote is None or not h5f.id.valid:
+        return None
+    return remote.remote_of(h5f.filename)
 
 
 def close_at_exit(h5f: h5py.File) -> h5py.File:
@@ -225,12 +235,28 @@ _OPEN_FILES: dict[str, h5py.File] = {}
 
 
 def open_read_only(path: str) -> h5py.File:
-    """The file at ``path`` opened read-only once for external links, then shared."""
-    key = os.path.realpath(path)
+    """The file at ``path`` (or a URL) opened read-only once for external links,
+    then shared."""
+    remote = url_scheme(path) is not None
+    key = path if remote else os.path.realpath(path)
     h5f = _OPEN_FILES.get(key)
     if h5f is None or not h5f.id.valid:
-        h5f = _OPEN_FILES[key] = h5py.File(key, "r")
+        h5f = _OPEN_FILES[key] = open_file(path) if remote else h5py.File(key, "r")
     return h5f
+
+
+def url_scheme(source: Any) -> str | None:
+    """The scheme of a URL source (``https``), ``None`` for a local path."""
+    from .remote import url_scheme as scheme
+
+    return scheme(source)
+
+
+def url_of_file(filename: str) -> str | None:
+    """The URL of the open remote file h5py names ``filename``; ``None`` for any
+    other file (and :mod:`.remote` is not imported for it)."""
+    remote = sys.modules.get(__package__ + ".remote")
+    return None if remote is None else remote.url_of(filename)
 
 
 def close_external_files() -> None:

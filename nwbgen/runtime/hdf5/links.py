@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urljoin
 
 import h5py  # type: ignore[import-untyped]
 from h5py import h5g, h5i, h5l, h5o
 
-from ..errors import DanglingLinkError, LinkCycleError
-from .files import open_read_only
+from ..errors import DanglingLinkError, LinkCycleError, SourceError
+from .files import open_read_only, url_of_file, url_scheme
 from .objects import high_level, location
 
 #: soft links followed on one path before giving up (HDF5's own limit is 16)
@@ -167,8 +168,13 @@ class ExternalLink:
         return cls(link.filename, link.path, group.file.filename)
 
     def candidates(self) -> list[str]:
+        """Where the target file may be, in order: beside the file holding the
+        link (for a remote file, beside its URL), then as named."""
         if os.path.isabs(self.filename) or not self.source:
             return [self.filename]
+        url = url_of_file(self.source)
+        if url is not None:  # a relative name from a URL: the URL beside it
+            return [urljoin(url, quote(self.filename.replace(os.sep, "/")))]
         beside = os.path.join(
             os.path.dirname(os.path.abspath(self.source)), self.filename
         )
@@ -178,16 +184,37 @@ class ExternalLink:
         """The target object, its file opened read-only once and kept open (see
         :func:`close_external_files`)."""
         for candidate in self.candidates():
-            if os.path.exists(candidate):
-                h5f = open_read_only(candidate)
+            h5f = _open_target(candidate)
+            if h5f is not None:
                 target = h5f.get(self.path)
                 if target is None:
                     raise DanglingLinkError(
-                        f"{self.source}: external link to {self.path} in "
+                        f"{self.source_name}: external link to {self.path} in "
                         f"{candidate}: no such object"
                     )
                 return target
         raise DanglingLinkError(
-            f"{self.source}: external link to {self.path} in {self.filename}: "
+            f"{self.source_name}: external link to {self.path} in {self.filename}: "
             "no such file"
         )
+
+    @property
+    def source_name(self) -> str | None:
+        """The file holding the link, as its user named it (a URL for a remote
+        one)."""
+        if self.source is None:
+            return None
+        return url_of_file(self.source) or self.source
+
+
+def _open_target(candidate: str) -> h5py.File | None:
+    """The file an external link may point to, opened read-only (shared), or
+    ``None`` when there is none there."""
+    if url_scheme(candidate) is not None:
+        try:
+            return open_read_only(candidate)
+        except SourceError:  # 404, or not HDF5: not there
+            return None
+    if os.path.exists(candidate):
+        return open_read_only(candidate)
+    return None

@@ -22,14 +22,21 @@ import h5py  # type: ignore[import-untyped]
 
 from ..errors import SourceError
 from .files import close_at_exit
+from .layout import Sizes, superblock_sizes
+from .prefetch import CONCURRENCY, Spans, plan, windows
 
 #: seconds a request may take before the read fails (``NWBGEN_REMOTE_TIMEOUT``)
 DEFAULT_TIMEOUT = 30.0
-#: bytes per ranged request, kept in fsspec's "mmap" cache (everything fetched
-#: stays): on a pynwb-written 337 MB file its h5py walk took 325 requests / 85 MB
-#: at 256 KiB, where fsspec's default (5 MiB "bytes" blocks) moved 1.5 GB
-#: (benchmarks/bench_remote.py)
+#: bytes a read HDF5 makes of what is not held fetches (aligned blocks, kept):
+#: without fetching ahead, on a pynwb-written 337 MB file an h5py walk took 325
+#: requests / 85 MB at 256 KiB, where fsspec's default (5 MiB "bytes" blocks)
+#: moved 1.5 GB (benchmarks/bench_remote.py)
 BLOCK_SIZE = 1 << 18
+#: a read this long (array data) is fetched as asked and not kept
+LARGE_READ = 1 << 20
+#: bytes kept at most; past it what is held is let go (HDF5 keeps its own cache
+#: of the metadata it read, so a walk goes on as before)
+HELD_LIMIT = 256 << 20
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
@@ -42,6 +49,53 @@ def url_scheme(source: Any) -> str | None:
     if found is None or found.group(1).lower() == "file":
         return None
     return found.group(1).lower()
+
+
+def url_path(url: str) -> str:
+    """The path part of a URL, without query or fragment (its last part names
+    the file: ``https://host/a/b.nwb?x=1`` -> ``/a/b.nwb``)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path
+
+
+def url_size(url: str, *, timeout: float | None = None) -> int:
+    """The size in bytes of the file at ``url`` (one request)."""
+    fsspec = _fsspec(url)
+    options = _fs_options(url, timeout)
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **options)
+        return int(fs.size(path))
+    except Exception as exc:  # noqa: BLE001 - any failure of the remote is the URL's
+        raise SourceError(f"{url}: cannot open ({reason_of(exc)})") from None
+
+
+def _fsspec(url: str) -> Any:
+    """The fsspec module, or the error naming the extra that brings it."""
+    try:
+        import fsspec  # type: ignore[import, unused-ignore]
+    except ImportError:
+        raise SourceError(
+            f"{url}: reading URLs needs the optional extra 'remote' "
+            '(pip install "nwbgen[remote]")'
+        ) from None
+    return fsspec
+
+
+def _fs_options(url: str, timeout: float | None) -> dict[str, Any]:
+    """fsspec's options for ``url``: a timeout on every HTTP request."""
+    if url_scheme(url) not in ("http", "https"):
+        return {}
+    seconds = timeout_of(timeout)
+    try:
+        import aiohttp  # type: ignore[import, unused-ignore]
+    except ImportError:
+        raise SourceError(
+            f"{url}: reading http(s) URLs needs aiohttp, part of the optional "
+            "extra 'remote' (pip install \"nwbgen[remote]\")"
+        ) from None
+    timeouts = aiohttp.ClientTimeout(total=seconds, sock_connect=seconds)
+    return {"client_kwargs": {"timeout": timeouts}}
 
 
 def is_file_like(source: Any) -> bool:
@@ -59,29 +113,125 @@ def timeout_of(timeout: float | None) -> float:
 
 class RemoteFile:
     """A remote file as h5py wants a file object; a failed read is a
-    :class:`SourceError` naming the URL and the reason."""
+    :class:`SourceError` naming the URL and the reason.
+
+    Every byte fetched is kept in :attr:`spans` (reads of at least
+    :data:`LARGE_READ` bytes, array data, excepted): a read HDF5 makes is served
+    from there, or fetches the :data:`BLOCK_SIZE` blocks it falls in; what the
+    reader knows it will need next is fetched ahead, many ranges in parallel
+    (:meth:`prefetch`, :meth:`fetch`; see :mod:`.prefetch`)."""
 
     def __init__(self, url: str, raw: Any) -> None:
         self.url = url
         self._raw = raw
         #: why the last read failed, in words
         self.error: str | None = None
+        #: the bytes fetched so far
+        self.spans = Spans()
+        #: where HDF5 address 0 is in the file (the user block's size)
+        self.base = 0
+        self.size = int(getattr(raw, "size", 0) or 0)
+        #: what the superblock says HDF5's structures are made of (see .layout)
+        self.sizes: Sizes | None = None
+        #: ranged requests made, and in how many rounds (one round: one wait
+        #: for the link, however many requests go in parallel)
+        self.requests = 0
+        self.rounds = 0
+        self._at = 0
 
     def read(self, size: int = -1) -> bytes:
-        # HDF5 calls this holding h5py's global lock while fsspec's IO thread does
-        # the request; were the collector to run in that thread and free an h5py
-        # object (which takes the same lock), both would wait forever: no
+        at = self._at
+        if size < 0:
+            size = self.size - at
+        size = max(min(size, self.size - at), 0)
+        data = self.spans.get(at, size) if size else b""
+        if data is None:
+            if size >= LARGE_READ:  # array data: read once, not kept
+                data = self._fetch([(at, at + size)], keep=False)[0]
+            else:
+                lo = at - at % BLOCK_SIZE
+                hi = min(-(-(at + size) // BLOCK_SIZE) * BLOCK_SIZE, self.size)
+                self._fetch(plan([(lo, hi)], self.size, self.spans, merge=False))
+                data = self.spans.get(at, size)
+                if data is None:
+                    raise SourceError(f"{self.url}: cannot read (short answer)")
+        self._at = at + len(data)
+        return data
+
+    def fetch_ends(self) -> None:
+        """The first and the last block of the file, in one round: HDF5 opens
+        with the superblock, and pynwb writes ``/specifications`` last."""
+        ends = [(0, BLOCK_SIZE), (self.size - BLOCK_SIZE, self.size)]
+        self._fetch(plan(ends, self.size, self.spans, merge=False))
+
+    def prefetch(self, addresses: list[int]) -> None:
+        """Fetch the bytes around the objects at HDF5 ``addresses`` (see
+        :mod:`.prefetch`) in parallel requests, for HDF5 to read from memory."""
+        offsets = (self.base + a for a in addresses)
+        self._fetch(
+            plan(windows(offsets, self.size, self.spans), self.size, self.spans)
+        )
+
+    def fetch(self, ranges: list[tuple[int, int]]) -> None:
+        """Fetch the ``[start, end)`` ranges of HDF5 addresses that are not held
+        yet, in parallel requests."""
+        base = self.base
+        wanted = ((s + base, e + base) for s, e in ranges)
+        self._fetch(plan(wanted, self.size, self.spans))
+
+    def peek(self, address: int, size: int) -> bytes:
+        """``size`` bytes at HDF5 ``address`` (fetched now if not held)."""
+        at = self.base + address
+        held = self.spans.get(at, size)
+        if held is not None:
+            return held
+        where = self._at
+        try:
+            self._at = at
+            return self.read(size)
+        finally:
+            self._at = where
+
+    def _fetch(self, ranges: list[tuple[int, int]], keep: bool = True) -> list[bytes]:
+        """The bytes of file ``ranges``, in parallel requests (kept in
+        :attr:`spans` if ``keep``)."""
+        if not ranges:
+            return []
+        # HDF5 calls read() holding h5py's global lock while fsspec's IO thread
+        # does the request; were the collector to run in that thread and free an
+        # h5py object (which takes the same lock), both would wait forever: no
         # collection until the bytes are here
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._raw.read(size)
+            found = self._raw.fs.cat_ranges(
+                [self._raw.path] * len(ranges),
+                [start for start, _ in ranges],
+                [end for _, end in ranges],
+                batch_size=CONCURRENCY,
+                on_error="raise",
+            )
         except Exception as exc:  # noqa: BLE001 - whatever the transport raised
             # only the words are kept: the exception's traceback holds h5py's
             # frames, and so the file access property list that holds this
             # object, a cycle through C that the collector cannot see; left to
             # HDF5's exit handler, it calls into a finalized Python and crashes
             self.error = reason_of(exc)
+        else:
+            self.requests += len(ranges)
+            self.rounds += 1
+            for (start, end), data in zip(ranges, found):
+                if len(data) != end - start:
+                    self.error = (
+                        f"asked for bytes {start}-{end - 1}, got {len(data)} bytes"
+                    )
+                    break
+                if keep:
+                    if self.spans.nbytes > HELD_LIMIT:  # bounded: start afresh
+                        self.spans = Spans()
+                    self.spans.add(start, data)
+            else:
+                return found
         finally:
             if collecting:
                 gc.enable()
@@ -90,15 +240,21 @@ class RemoteFile:
         raise SourceError(f"{self.url}: cannot read ({self.error})")
 
     def readinto(self, buffer: Any) -> int:
-        data = self.read(len(memoryview(buffer)))
-        memoryview(buffer)[: len(data)] = data
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        return self._raw.seek(offset, whence)
+        if whence == 1:
+            offset += self._at
+        elif whence == 2:
+            offset += self.size
+        self._at = max(offset, 0)
+        return self._at
 
     def tell(self) -> int:
-        return self._raw.tell()
+        return self._at
 
     def seekable(self) -> bool:
         return True
@@ -107,6 +263,7 @@ class RemoteFile:
         return True
 
     def close(self) -> None:
+        self.spans = Spans()
         self._raw.close()
 
     @property
@@ -165,31 +322,12 @@ def _words(exc: BaseException) -> str | None:
 def open_url(url: str, *, timeout: float | None = None) -> h5py.File:
     """The HDF5 file at ``url``, read by ranges; a :class:`SourceError` naming the
     URL and the reason when it cannot be."""
-    try:
-        import fsspec  # type: ignore[import, unused-ignore]
-    except ImportError:
-        raise SourceError(
-            f"{url}: reading URLs needs the optional extra 'remote' "
-            '(pip install "nwbgen[remote]")'
-        ) from None
-    seconds = timeout_of(timeout)
+    fsspec = _fsspec(url)
     scheme = url_scheme(url)
-    options: dict[str, Any] = {}
-    if scheme in ("http", "https"):
-        try:
-            import aiohttp  # type: ignore[import, unused-ignore]
-        except ImportError:
-            raise SourceError(
-                f"{url}: reading http(s) URLs needs aiohttp, part of the optional "
-                "extra 'remote' (pip install \"nwbgen[remote]\")"
-            ) from None
-        options["client_kwargs"] = {
-            "timeout": aiohttp.ClientTimeout(total=seconds, sock_connect=seconds)
-        }
+    options = _fs_options(url, timeout)
     try:
-        raw = fsspec.open(
-            url, "rb", block_size=BLOCK_SIZE, cache_type="mmap", **options
-        ).open()
+        # no cache of fsspec's: RemoteFile keeps what it fetched
+        raw = fsspec.open(url, "rb", cache_type="none", **options).open()
     except ImportError as exc:  # an fsspec protocol whose package is missing
         raise SourceError(f"{url}: {exc}") from None
     except FileNotFoundError as exc:
@@ -207,11 +345,14 @@ def open_url(url: str, *, timeout: float | None = None) -> h5py.File:
         )
     handle = RemoteFile(url, raw)
     try:
+        handle.fetch_ends()
         h5f = h5py.File(handle, "r")
     except Exception as exc:  # noqa: BLE001
         handle.close()
         reason = str(exc)
     else:
+        handle.base = h5f.userblock_size
+        handle.sizes = superblock_sizes(handle.peek(0, 24))
         _OPEN_URLS[h5f.filename] = handle
         return close_at_exit(h5f)
     if handle.error is not None:
@@ -222,6 +363,12 @@ def open_url(url: str, *, timeout: float | None = None) -> h5py.File:
 #: the remote files open now, by the name h5py gives their ``h5py.File`` (the
 #: ``repr`` of the :class:`RemoteFile` it reads through)
 _OPEN_URLS: weakref.WeakValueDictionary[str, RemoteFile] = weakref.WeakValueDictionary()
+
+
+def remote_of(filename: str) -> RemoteFile | None:
+    """The :class:`RemoteFile` the open ``h5py.File`` named ``filename`` reads
+    through, ``None`` for any other file."""
+    return _OPEN_URLS.get(filename)
 
 
 def url_of(filename: str) -> str | None:

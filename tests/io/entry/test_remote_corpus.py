@@ -11,11 +11,8 @@ datasets, groups, links). The two descriptions must be equal, and so must the
 violations of the two reads. Skips when ../shared is absent, or without the
 extra ``remote``.
 
-External links are the one known difference: a local read follows a relative
-external link into the file beside it; a remote read keeps it as an
-``ExternalLink`` value (nothing resolves a relative file name against the URL).
-For those files every other difference still fails the test; the links' own
-are an expected failure (the test passes the day remote reads follow them).
+External links too: a local read follows a relative external link into the
+file beside it, a remote read into the URL beside its own.
 """
 
 from __future__ import annotations
@@ -224,36 +221,6 @@ def differences(local: dict, remote: dict) -> list[tuple[str, str]]:
     return found
 
 
-def _external_targets(value: Any) -> set[str]:
-    """The paths the ExternalLink values in a described value point to."""
-    if isinstance(value, tuple) and value[:1] == ("ExternalLink",):
-        return {value[1]["path"]}
-    if isinstance(value, dict):
-        return {t for v in value.values() for t in _external_targets(v)}
-    if isinstance(value, (list, tuple)):
-        return {t for v in value for t in _external_targets(v)}
-    return set()
-
-
-def external_link_differences(
-    found: list[tuple[str, str]], local: dict, remote: dict
-) -> list[tuple[str, str]]:
-    """The differences external links make: a remote ExternalLink value where the
-    local read has the target's model, and the target's models (read locally from
-    the linked file, at their paths in it)."""
-    targets = _external_targets(list(remote.values()))
-
-    def linked(key: str) -> bool:
-        return any(key == t or key.startswith(t.rstrip("/") + "/") for t in targets)
-
-    return [
-        (key, text)
-        for key, text in found
-        if "'ExternalLink'" in text.split(" remote ", 1)[-1]
-        or (key not in remote and linked(key.rstrip("'")))
-    ]
-
-
 def read(source: Any, cache: Path) -> tuple[dict, list[str], dict[str, int]]:
     """(the snapshot of the file's tree, its read's violations, a census).
     Remote reads run with the collector on: RemoteFile keeps it from running on
@@ -288,16 +255,8 @@ def test_remote_read_equals_local_read(path: Path, server, models_cache) -> None
     )
     assert server.requests > start  # read through the server, not from disk
     assert census["models"] > 1
-    found = differences(local, remote)
-    linked = external_link_differences(found, local, remote)
-    other = [text for item, text in found if (item, text) not in linked]
-    shown = "\n".join(other[:SHOWN])
-    more = f"\n... and {len(other) - SHOWN} more" if len(other) > SHOWN else ""
-    assert not other, f"{len(other)} difference(s):\n{shown}{more}"
-    if linked:  # the remote read's violations then name the links too
-        pytest.xfail(
-            f"{len(linked)} difference(s) of external links: the local read "
-            "follows them into the file beside it, the remote read keeps them as "
-            "ExternalLink values"
-        )
+    found = [text for _, text in differences(local, remote)]
+    shown = "\n".join(found[:SHOWN])
+    more = f"\n... and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+    assert not found, f"{len(found)} difference(s):\n{shown}{more}"
     assert remote_violations == local_violations

@@ -135,6 +135,63 @@ def test_commands_read_urls(served: Path):
         assert "missing.nwb: cannot open (404 not found)" in missing.output
 
 
+def test_truncate_and_compile_read_urls(served: Path, tmp_path: Path, monkeypatch):
+    """A URL truncates to the file a local truncate writes (by default into the
+    current directory: a URL has no "beside"), and its namespaces are those the
+    local file gives the compiler."""
+    from click.testing import CliRunner
+
+    from nwbgen.cli import main
+    from nwbgen.spec.sources import load_sources
+    from tests.support.h5diff import diff_files
+
+    runner = CliRunner()
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    local = runner.invoke(main, ["truncate", str(EXAMPLE), str(tmp_path / "local.nwb")])
+    assert local.exit_code == 0, local.output
+    with RangeServer(served) as srv:
+        url = srv.url("ecephys.nwb") + "?version=1"  # a query is not the name
+        cut = runner.invoke(main, ["truncate", url, "-n", "10"])
+        assert cut.exit_code == 0, cut.output
+        assert cut.output.startswith("wrote ecephys_truncated.nwb (220.6 KB -> ")
+        def meaning(namespaces):  # not where they were read from
+            return [(n.name, n.version, n.includes, n.schemas) for n in namespaces]
+
+        assert meaning(load_sources([url])) == meaning(load_sources([EXAMPLE]))
+    written = here / "ecephys_truncated.nwb"
+    assert diff_files(written, tmp_path / "local.nwb") == []
+
+
+def test_a_relative_external_link_of_a_url_resolves_beside_the_url(tmp_path: Path):
+    import h5py
+
+    from nwbgen.errors import DanglingLinkError
+    from nwbgen.runtime.hdf5.files import close_external_files
+    from nwbgen.runtime.hdf5.links import ExternalLink
+
+    (tmp_path / "sub").mkdir()
+    with h5py.File(tmp_path / "sub" / "target file.h5", "w") as h5f:
+        h5f["data"] = np.arange(5)
+    with h5py.File(tmp_path / "holder.h5", "w") as h5f:
+        h5f["linked"] = h5py.ExternalLink("sub/target file.h5", "/data")
+        h5f["gone"] = h5py.ExternalLink("sub/missing.h5", "/data")
+    with RangeServer(tmp_path) as srv:
+        h5f = open_url(srv.url("holder.h5"), timeout=5)
+        try:
+            link = ExternalLink.of(h5f, "linked")
+            assert link.candidates() == [srv.url("sub/target file.h5")]
+            target = link.resolve()
+            assert np.array_equal(target[:], np.arange(5))
+            with pytest.raises(DanglingLinkError) as caught:
+                ExternalLink.of(h5f, "gone").resolve()
+            assert srv.url("holder.h5") in str(caught.value)
+        finally:
+            close_external_files()
+            h5f.close()
+
+
 EXIT_SCRIPT = """
 import shutil, sys, tempfile, pathlib
 from nwbgen.errors import SourceError
