@@ -42,17 +42,38 @@ def _read_raw_attribute(attr: Any) -> Any:
     dtype = attr.dtype
     if shape is None:
         return h5py.Empty(dtype)
-    mtype = h5t.py_create(dtype)
+    mtype = _memory_type(dtype)
+    string = h5py.check_string_dtype(dtype)
     if dtype.subdtype is not None:  # an array type: numpy has no such scalar
         dtype, inner = dtype.subdtype
         shape = shape + inner
     values = np.zeros(shape, dtype=dtype)
     attr.read(values, mtype=mtype)
-    string = h5py.check_string_dtype(attr.dtype)
     if string is not None and string.length is None and string.encoding == "utf-8":
         # variable-length UTF-8 as str, ASCII stays bytes: written back alike
+        if values.ndim == 0:
+            item = values[()]
+            return (
+                item.decode("utf-8", "surrogateescape") if type(item) is bytes else item
+            )
         values = _as_text(values)
     return values[()] if values.ndim == 0 else values
+
+
+#: HDF5 memory types of plain dtypes, made once: an attribute read is mostly
+#: the calls around it (a third of its time went to making this type again)
+_MEMORY_TYPES: dict[tuple[str, str], Any] = {}
+
+
+def _memory_type(dtype: np.dtype) -> Any:
+    if dtype.fields is not None or dtype.subdtype is not None:
+        return h5t.py_create(dtype)  # fields may carry metadata a key would miss
+    # numpy's == ignores metadata: a reference and a string are both "O"
+    key = (dtype.str, repr(dtype.metadata))
+    found = _MEMORY_TYPES.get(key)
+    if found is None:
+        found = _MEMORY_TYPES[key] = h5t.py_create(dtype)
+    return found
 
 
 def _as_text(values: np.ndarray) -> np.ndarray:
