@@ -31,6 +31,16 @@ _SIGNATURE = b"\x89HDF\r\n\x1a\n"
 #: object header message types
 _CONTINUATION = 0x0010
 _SYMBOL_TABLE = 0x0011
+_ATTRIBUTE = 0x000C
+_DATASPACE = 0x0001
+_DATATYPE = 0x0003
+_LAYOUT = 0x0008
+#: datatype class of variable-length data (strings among it)
+_VLEN = 9
+#: bytes HDF5 first reads of a global heap collection (its smallest size)
+COLLECTION_MIN = 4096
+#: elements of one attribute whose heap addresses are looked at, at most
+_MAX_ELEMENTS = 64
 #: continuation blocks followed from one object header, at most
 _MAX_CONTINUATIONS = 16
 #: bytes of a header chunk, at most (HDF5 writes chunks of a few hundred)
@@ -108,6 +118,124 @@ def continuations(data: bytes, sizes: Sizes) -> list[tuple[int, int]]:
         for kind, body in messages(data)
         if kind == _CONTINUATION and len(body) >= end
     ]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Where a dataset keeps its values, from its header's messages: the
+    ``contiguous`` range ``(address, size)``, or the ``compact`` bytes in the
+    header itself; ``vlen``: the values are heap addresses (strings)."""
+
+    contiguous: tuple[int, int] | None
+    compact: bytes | None
+    vlen: bool
+    count: int
+
+
+def stored(blocks: list[bytes], sizes: Sizes) -> Stored | None:
+    """Where the dataset whose header blocks are ``blocks`` keeps its values
+    (``None``: not a dataset, or a layout not read here: chunked, virtual, an
+    old version of the layout message)."""
+    layout = datatype = space = None
+    for block in blocks:
+        for kind, body in messages(block):
+            if kind == _LAYOUT:
+                layout = body
+            elif kind == _DATATYPE:
+                datatype = body
+            elif kind == _DATASPACE:
+                space = body
+    if layout is None or len(layout) < 2 or layout[0] not in (3, 4):
+        return None
+    vlen = datatype is not None and len(datatype) >= 8 and datatype[0] & 0x0F == _VLEN
+    count = _elements(space, sizes) if space is not None else 0
+    if layout[1] == 0 and len(layout) >= 4:  # compact: the values are here
+        (size,) = struct.unpack_from("<H", layout, 2)
+        return Stored(None, layout[4 : 4 + size], vlen, count)
+    if layout[1] == 1 and len(layout) >= 2 + sizes.offsets + sizes.lengths:
+        address = sizes.address(layout, 2)
+        size = sizes.length(layout, 2 + sizes.offsets)
+        if address == (1 << (8 * sizes.offsets)) - 1:
+            return None  # never written
+        return Stored((address, size), None, vlen, count)
+    return None
+
+
+def heap_ids(data: bytes, count: int, sizes: Sizes) -> list[int]:
+    """The global heap collections ``count`` variable-length values (as stored:
+    length, collection address, index) point into."""
+    step = 4 + sizes.offsets + 4
+    count = min(count, _MAX_ELEMENTS, len(data) // step)
+    undefined = (1 << (8 * sizes.offsets)) - 1
+    found = (sizes.address(data, i * step + 4) for i in range(count))
+    return [a for a in found if a and a != undefined]
+
+
+def vlen_heaps(block: bytes, sizes: Sizes) -> list[int]:
+    """The global heap collections the variable-length attributes (strings,
+    mostly) of a header block keep their values in: a string attribute's value
+    is a heap address, and the heap lies wherever HDF5 put small raw data
+    (next to an object's array data, in some layouts: a request of its own)."""
+    out: list[int] = []
+    for kind, body in messages(block):
+        if kind == _ATTRIBUTE:
+            out.extend(_attribute_heaps(body, sizes))
+    return out
+
+
+def _attribute_heaps(body: bytes, sizes: Sizes) -> list[int]:
+    if len(body) < 8:
+        return []
+    version, flags = body[0], body[1]
+    name_size, type_size, space_size = struct.unpack_from("<HHH", body, 2)
+    if version == 1:
+
+        def pad(n: int) -> int:
+            return (n + 7) & ~7
+
+        at = 8
+        name_end = at + pad(name_size)
+        type_end = name_end + pad(type_size)
+        space_end = type_end + pad(space_size)
+    elif version in (2, 3):
+        if flags & 0x03:  # a shared datatype or dataspace: not read here
+            return []
+        at = 8 if version == 2 else 9
+        name_end = at + name_size
+        type_end = name_end + type_size
+        space_end = type_end + space_size
+    else:
+        return []
+    datatype = body[name_end:type_end]
+    if len(datatype) < 8 or datatype[0] & 0x0F != _VLEN:
+        return []
+    return heap_ids(body[space_end:], _elements(body[type_end:space_end], sizes), sizes)
+
+
+def _elements(space: bytes, sizes: Sizes) -> int:
+    """Elements of a dataspace message (a scalar: one; a null one: none)."""
+    if len(space) < 4:
+        return 0
+    version, rank = space[0], space[1]
+    if version == 1:
+        dims_at = 8
+    elif version == 2:
+        if space[3] == 2:  # null
+            return 0
+        dims_at = 4
+    else:
+        return 0
+    count = 1
+    for i in range(rank):
+        count *= sizes.length(space, dims_at + i * sizes.lengths)
+    return count
+
+
+def collection_size(head: bytes, sizes: Sizes) -> int | None:
+    """Bytes of the global heap collection whose first bytes are ``head``."""
+    if head[:4] != b"GCOL" or len(head) < 8 + sizes.lengths:
+        return None
+    return sizes.length(head, 8)
 
 
 def symbol_table(read: Read, header: int, sizes: Sizes) -> tuple[int, int] | None:

@@ -34,13 +34,18 @@ from h5py import h5l  # type: ignore[import-untyped]
 
 from ..errors import NWBGenError
 from .layout import (
+    COLLECTION_MIN,
     btree_node,
+    collection_size,
     continuations,
     first_chunk,
     heap_header_size,
+    heap_ids,
     heap_segment,
+    stored,
     symbol_node,
     symbol_table,
+    vlen_heaps,
 )
 
 #: bytes fetched before an object's address (the previous object's metadata
@@ -58,6 +63,8 @@ MAX_SPAN = 4 << 20
 CONCURRENCY = 64
 #: rounds of header continuation blocks followed
 MAX_ROUNDS = 8
+#: a dataset's values this small are fetched with its header (scalars, short text)
+SMALL_DATA = 4096
 #: a member group with at most this many members is looked into, one level down
 SMALL_GROUP = 32
 
@@ -231,29 +238,63 @@ def prefetch_members(
 
 
 def fetch_headers(handle: Any, headers: list[int]) -> None:
-    """Fetch, in parallel, the blocks the object headers at ``headers`` (HDF5
-    addresses) continue in, a round a level of continuation: a group's header
-    is often a few bytes that point to its messages elsewhere (h5py's groups:
-    24 bytes and a block of attributes and member list a megabyte on)."""
+    """Fetch, in parallel, what opening and reading the objects whose headers
+    are at ``headers`` (HDF5 addresses) reads beyond the header's first bytes:
+    the blocks the headers continue in, a round a level of continuation (a
+    group's header is often a few bytes that point to its messages elsewhere:
+    h5py's groups, 24 bytes and a block of attributes and member list a
+    megabyte on); the values of small datasets (:data:`SMALL_DATA` bytes at
+    most: a ``starting_time``, a short text), which HDF5 keeps with raw data,
+    apart from the metadata; and the global heap collections the text among
+    them and the text attributes keep their strings in."""
     sizes = handle.sizes
     if sizes is None:
         return
-    blocks = []
+    pending: list[tuple[int, tuple[int, int]]] = []  # (header, block)
     for header in headers:
         chunk = first_chunk(handle.peek, header)
         if chunk is not None and chunk[1] <= MAX_SPAN:
-            blocks.append(chunk)
+            pending.append((header, chunk))
+    blocks: dict[int, list[bytes]] = {}
     for _ in range(MAX_ROUNDS):
-        found = [
-            c
-            for b in blocks
-            for c in continuations(handle.peek(*b), sizes)
-            if c[1] <= MAX_SPAN  # a longer one is no header's: left to HDF5
-        ]
+        found: list[tuple[int, tuple[int, int]]] = []
+        for header, block in pending:
+            data = handle.peek(*block)
+            blocks.setdefault(header, []).append(data)
+            found.extend(
+                (header, c)
+                for c in continuations(data, sizes)
+                if c[1] <= MAX_SPAN  # a longer one is no header's: left to HDF5
+            )
         if not found:
-            return
-        handle.fetch([(a, a + n) for a, n in found])
-        blocks = found
+            break
+        handle.fetch([(a, a + n) for _, (a, n) in found])
+        pending = found
+    heaps = {
+        a for parts in blocks.values() for b in parts for a in vlen_heaps(b, sizes)
+    }
+    values = [kept for parts in blocks.values() if (kept := stored(parts, sizes))]
+    small = [
+        (v, v.contiguous)
+        for v in values
+        if v.contiguous is not None and v.contiguous[1] <= SMALL_DATA
+    ]
+    handle.fetch([(a, a + n) for _, (a, n) in small])
+    for value in values:
+        if value.vlen and value.compact is not None:
+            heaps.update(heap_ids(value.compact, value.count, sizes))
+    for value, (address, size) in small:
+        if value.vlen:
+            heaps.update(heap_ids(handle.peek(address, size), value.count, sizes))
+    if heaps:
+        handle.fetch([(a, a + COLLECTION_MIN) for a in heaps])
+        bigger = [
+            (a, a + n)
+            for a in heaps
+            if (n := collection_size(handle.peek(a, 16), sizes) or 0) > COLLECTION_MIN
+            and n <= MAX_SPAN
+        ]
+        handle.fetch(bigger)
 
 
 @_advisory

@@ -18,6 +18,12 @@ from nwbgen.runtime.hdf5 import prefetch as prefetch_module
 from nwbgen.runtime.hdf5.files import remote_of
 from nwbgen.runtime.hdf5.layout import (
     btree_node,
+    collection_size,
+    continuations,
+    first_chunk,
+    heap_ids,
+    stored,
+    vlen_heaps,
     heap_header_size,
     heap_segment,
     superblock_sizes,
@@ -153,6 +159,62 @@ def test_member_lists_read_from_the_bytes_equal_hdf5s(tmp_path: Path, userblock)
         assert btree_node(read(btree, layout.node_size), layout)[0] > 0
 
 
+def _blocks(read, header: int, sizes) -> list[bytes]:
+    out, pending = [], [first_chunk(read, header)]
+    while pending:
+        data = read(*pending.pop())
+        out.append(data)
+        pending.extend(continuations(data, sizes))
+    return out
+
+
+def test_where_datasets_keep_values_and_strings_their_heaps(tmp_path: Path):
+    path = tmp_path / "values.h5"
+    text = h5py.string_dtype()
+    with h5py.File(path, "w") as h5f:
+        h5f["rate"] = 30.0
+        h5f["note"] = "a text"
+        h5f.create_dataset("names", data=["a", "bb", "ccc"], dtype=text)
+        space = h5py.h5s.create_simple((4,))
+        plist = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        plist.set_layout(h5py.h5d.COMPACT)
+        h5py.h5d.create(h5f.id, b"small", h5py.h5t.NATIVE_INT64, space, dcpl=plist)
+        h5f["small"][:] = np.arange(4)
+        h5f.create_dataset("chunked", data=np.arange(100), chunks=(10,))
+        h5f["rate"].attrs["unit"] = "seconds"
+        h5f["rate"].attrs["many"] = np.array(["x", "y"], dtype=object)
+        h5f["rate"].attrs["number"] = 3
+    with h5py.File(path, "r") as h5f, open(path, "rb") as fh:
+
+        def read(address: int, size: int) -> bytes:
+            fh.seek(address)
+            return fh.read(size)
+
+        sizes = superblock_sizes(read(0, 24))
+        headers = {n: h5o.get_info(h5f[n].id).addr for n in h5f}
+        found = {n: stored(_blocks(read, a, sizes), sizes) for n, a in headers.items()}
+        for name in ("rate", "note", "names"):
+            dsid = h5f[name].id
+            assert found[name].contiguous == (
+                dsid.get_offset(),
+                dsid.get_storage_size(),
+            )
+        assert not found["rate"].vlen and found["note"].vlen and found["names"].vlen
+        assert found["names"].count == 3
+        assert found["small"].compact == np.arange(4).tobytes()
+        assert found["chunked"] is None
+        heaps = heap_ids(read(*found["names"].contiguous), 3, sizes)
+        assert heaps and all(read(a, 4) == b"GCOL" for a in heaps)
+        attributes = [
+            a
+            for b in _blocks(read, headers["rate"], sizes)
+            for a in vlen_heaps(b, sizes)
+        ]
+        assert len(attributes) == 3  # "unit", and both of "many"; not "number"
+        assert all(read(a, 4) == b"GCOL" for a in attributes)
+        assert collection_size(read(attributes[0], 16), sizes) >= 4096
+
+
 def test_new_style_groups_are_left_to_hdf5(tmp_path: Path):
     path = tmp_path / "latest.h5"
     with h5py.File(path, "w", libver="latest") as h5f:
@@ -198,10 +260,7 @@ def test_member_lists_of_corpus_files(name: str):
 SERIES = 60
 
 
-@pytest.fixture(scope="module")
-def many_series(tmp_path_factory) -> Path:
-    """A pynwb-written file of 60 series of 512 KiB: metadata scattered between
-    the data, as DANDI's files have it."""
+def _write_series(path: Path, **h5py_options) -> Path:
     pynwb = pytest.importorskip("pynwb")
     nwbfile = pynwb.NWBFile(
         session_description="prefetch",
@@ -218,10 +277,25 @@ def many_series(tmp_path_factory) -> Path:
                 description=f"series {i}",
             )
         )
-    path = tmp_path_factory.mktemp("prefetch") / "many.nwb"
-    with pynwb.NWBHDF5IO(str(path), "w") as io:
-        io.write(nwbfile)
+    with h5py.File(path, "w", **h5py_options) as h5f:
+        with pynwb.NWBHDF5IO(file=h5f, mode="w") as io:
+            io.write(nwbfile)
     return path
+
+
+@pytest.fixture(scope="module")
+def many_series(tmp_path_factory) -> Path:
+    """A pynwb-written file of 60 series of 512 KiB: metadata scattered between
+    the data, as DANDI's files have it."""
+    return _write_series(tmp_path_factory.mktemp("prefetch") / "many.nwb")
+
+
+@pytest.fixture(scope="module")
+def metadata_together(tmp_path_factory) -> Path:
+    """The same, written with 1 MiB metadata blocks: headers together at the
+    start, the values of scalars and strings beside each series' data."""
+    path = tmp_path_factory.mktemp("prefetch") / "together.nwb"
+    return _write_series(path, meta_block_size=1 << 20)
 
 
 def _walk(model) -> list[tuple]:
@@ -257,9 +331,11 @@ def _remote_walk(url: str) -> tuple[list[tuple], int, int]:
         return seen, remote.rounds, remote.requests
 
 
+@pytest.mark.parametrize("layout", ["many_series", "metadata_together"])
 def test_a_remote_walk_waits_a_few_times_and_sees_the_local_tree(
-    many_series: Path, monkeypatch
+    layout: str, request, monkeypatch
 ):
+    many_series = request.getfixturevalue(layout)
     with HDF5IO(many_series) as io:
         local = _walk(io.read())
     with RangeServer(many_series.parent) as srv:
