@@ -39,7 +39,8 @@ d. ``h5py.File(<file-like>)`` open, then the first 10 samples of one dataset,
    ``HDF5IO(url).read("/acquisition/ts_00000")`` and ``model.data.value[:10]``
    (on ``many`` too: one object must cost no more requests there);
 e. h5py options: ``rdcc_nbytes`` (raw data chunk cache), ``page_buf_size`` on
-   the default file and on the paged one, the write layouts;
+   the default file and on the paged one, the write layouts (pynwb and nwbgen's
+   read + walk of each);
 f. local reads (no server) for scale: the h5py floor, pynwb, and nwbgen
    (:func:`nwbgen_rounds`).
 
@@ -623,7 +624,7 @@ def print_versus(compared: dict, checks: dict) -> None:
         "more on many):"
     )
     print(
-        f"  {'case':<30} {'file':<5} {'requests':>8} {'pynwb':>7} {'req x':>6} "
+        f"  {'case':<30} {'file':<9} {'requests':>8} {'pynwb':>7} {'req x':>6} "
         f"{'wall s':>7} {'pynwb s':>7} {'time x':>6}  target"
     )
     labels = {
@@ -645,7 +646,7 @@ def print_versus(compared: dict, checks: dict) -> None:
                 return "-" if value is None else f"{value:.3f}"
 
             print(
-                f"  {labels[name]:<30} {file:<5} {out + format(c['requests'], '.0f'):>8} "
+                f"  {labels[name]:<30} {file:<9} {out + format(c['requests'], '.0f'):>8} "
                 f"{c['pynwb_requests']:>7.0f} {x(c['requests_ratio']):>6} "
                 f"{out + format(c['wall'], '.2f'):>7} {c['pynwb_wall']:>7.2f} "
                 f"{x(c['wall_ratio']):>6}  {verdict}"
@@ -875,7 +876,12 @@ def main() -> None:
             h5py=page_buf,
         )
         for file in ("paged", "metablock"):
-            m("e. pynwb read, remfile", "pynwb", file, "remfile")
+            pynwb = m("e. pynwb read, remfile", "pynwb", file, "remfile")
+            found = nwbgen_case(
+                "e. nwbgen HDF5IO(url).read() + walk", "nwbgen", file, walk=True
+            )
+            if found is not None:
+                compared.setdefault(file, {})["read_walk"] = versus(found, pynwb)
         m(
             "e. pynwb read, remfile, page_buf 16M",
             "pynwb",

@@ -11,10 +11,16 @@ itself (the object header's Symbol Table message, the B-tree nodes, the heap's
 header: a few hundred bytes each), so that :mod:`.prefetch` can fetch every
 node in parallel before HDF5 asks for them.
 
+It also finds, in an object header's messages, what HDF5 keeps apart from the
+header: the blocks it continues in, where a dataset's values are (its layout
+message: the range of a contiguous dataset, the bytes of a compact one), and the
+global heap collections that hold the strings of text attributes and datasets.
+
 Only what that needs of the HDF5 file format (version 0-3 superblock, version 1
-object header, version 1 B-tree of group nodes, local heap); anything else (a
-version 2 object header, a new-style group) is "not found" and HDF5 reads it as
-it always does. Every function takes ``read(address, size) -> bytes``, HDF5
+object header, version 1 B-tree of group nodes, local heap, attribute message
+versions 1-3, layout message versions 3-4); anything else (a version 2 object
+header, a new-style group, a chunked dataset) is "not found" and HDF5 reads it
+as it always does. Every function takes ``read(address, size) -> bytes``, HDF5
 addresses (relative to the base address), and returns ``None`` rather than
 guess when the bytes are not what it expects.
 """

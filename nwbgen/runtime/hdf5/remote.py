@@ -137,6 +137,10 @@ class RemoteFile:
         #: for the link, however many requests go in parallel)
         self.requests = 0
         self.rounds = 0
+        #: object headers (HDF5 addresses) whose blocks, small values and
+        #: strings were fetched, and groups whose member lists were
+        self.done_headers: set[int] = set()
+        self.done_lists: set[int] = set()
         self._at = 0
 
     def read(self, size: int = -1) -> bytes:
@@ -229,6 +233,8 @@ class RemoteFile:
                 if keep:
                     if self.spans.nbytes > HELD_LIMIT:  # bounded: start afresh
                         self.spans = Spans()
+                        self.done_headers.clear()
+                        self.done_lists.clear()
                     self.spans.add(start, data)
             else:
                 return found
