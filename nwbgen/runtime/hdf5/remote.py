@@ -207,13 +207,19 @@ class RemoteFile:
         # collection until the bytes are here
         collecting = gc.isenabled()
         gc.disable()
+        fs = self._raw.fs
+        # an async filesystem (http, s3) sends the requests together; another
+        # one reads them in turn
+        together = (
+            {"batch_size": CONCURRENCY} if getattr(fs, "async_impl", False) else {}
+        )
         try:
-            found = self._raw.fs.cat_ranges(
+            found = fs.cat_ranges(
                 [self._raw.path] * len(ranges),
                 [start for start, _ in ranges],
                 [end for _, end in ranges],
-                batch_size=CONCURRENCY,
                 on_error="raise",
+                **together,
             )
         except Exception as exc:  # noqa: BLE001 - whatever the transport raised
             # only the words are kept: the exception's traceback holds h5py's

@@ -156,6 +156,7 @@ def test_truncate_and_compile_read_urls(served: Path, tmp_path: Path, monkeypatc
         cut = runner.invoke(main, ["truncate", url, "-n", "10"])
         assert cut.exit_code == 0, cut.output
         assert cut.output.startswith("wrote ecephys_truncated.nwb (220.6 KB -> ")
+
         def meaning(namespaces):  # not where they were read from
             return [(n.name, n.version, n.includes, n.schemas) for n in namespaces]
 
@@ -190,6 +191,27 @@ def test_a_relative_external_link_of_a_url_resolves_beside_the_url(tmp_path: Pat
         finally:
             close_external_files()
             h5f.close()
+
+
+def test_any_fsspec_filesystem_reads_like_the_file():
+    """A filesystem of fsspec's that is not asynchronous (memory://) reads its
+    ranges in turn, and reads the same tree."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/nwbgen-test/ecephys.nwb", EXAMPLE.read_bytes())
+    try:
+        with HDF5IO("memory://nwbgen-test/ecephys.nwb") as io:
+            remote = io.read()
+            shown = repr(remote.acquisition.children["raw"].data.value[:5])
+        with HDF5IO(EXAMPLE) as io:
+            local = io.read()
+            assert shown == repr(local.acquisition.children["raw"].data.value[:5])
+            assert sorted(remote.acquisition.children) == sorted(
+                local.acquisition.children
+            )
+    finally:
+        fs.rm("/nwbgen-test", recursive=True)
 
 
 EXIT_SCRIPT = """
