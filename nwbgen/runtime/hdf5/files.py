@@ -7,7 +7,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import sys
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -103,11 +102,10 @@ _ON_FILE_OBJECTS: weakref.WeakSet[h5py.File] = weakref.WeakSet()
 
 def remote_of(h5f: h5py.File) -> Any:
     """The :class:`~.remote.RemoteFile` an ``h5py.File`` opened from a URL reads
-    through; ``None`` for any other (and :mod:`.remote` is not imported for it)."""
-    remote = sys.modules.get(__package__ + ".remote")
-    if remote is None or not h5f.id.valid:
-        return None
-    return remote.remote_of(h5f.filename)
+    through; ``None`` for any other."""
+    from .remote import remote_of as handle_of
+
+    return handle_of(h5f.filename) if h5f.id.valid else None
 
 
 def close_at_exit(h5f: h5py.File) -> h5py.File:
@@ -254,9 +252,10 @@ def url_scheme(source: Any) -> str | None:
 
 def url_of_file(filename: str) -> str | None:
     """The URL of the open remote file h5py names ``filename``; ``None`` for any
-    other file (and :mod:`.remote` is not imported for it)."""
-    remote = sys.modules.get(__package__ + ".remote")
-    return None if remote is None else remote.url_of(filename)
+    other file."""
+    from .remote import url_of
+
+    return url_of(filename)
 
 
 def close_external_files() -> None:

@@ -7,7 +7,7 @@ read-ahead cache, and every request has a timeout, so a dead or stalled server
 is a clear error, never a hang. fsspec (and aiohttp for HTTP) are the optional
 extra ``remote``: ``pip install "nwbgen[remote]"``.
 
-Imported only when a URL is opened.
+fsspec and aiohttp are imported only when a URL is opened.
 """
 
 from __future__ import annotations
