@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import h5py  # type: ignore[import-untyped]
-from h5py import h5l, h5o
+from h5py import h5l
 
 from .errors import ClosedFileError, DanglingLinkError, LinkCycleError
 from .hdf5.attributes import (
@@ -31,8 +31,13 @@ from .hdf5.links import (
     member_links,
     resolve_path,
 )
-from .hdf5.objects import dereference, open_member
-from .hdf5.prefetch import SMALL_GROUP, fetch_listings, prefetch_members
+from .hdf5.objects import dereference, object_key, open_member
+from .hdf5.prefetch import (
+    SMALL_GROUP,
+    fetch_listings,
+    member_addresses,
+    prefetch_members,
+)
 from .hdf5.references import region_selection
 from .hdf5.values import decode_attribute
 from .lazy_children import NOT_A_MEMBER, LazyChildren
@@ -95,11 +100,12 @@ class ReadFrame:
         if remote is None:
             return member_links(group)
         with reading(ctx.filename, self.path):
-            fetch_listings(remote, [h5o.get_info(group.id).addr])
-        members = member_links(group)
+            fetch_listings(remote, [object_key(group)[1]])
+        addresses: list[int] = []
+        members = member_links(group, addresses)
         if len(members) > 1 and (not ctx.lazy or len(members) <= SMALL_GROUP):
             with reading(ctx.filename, self.path):
-                prefetch_members(remote, group)
+                prefetch_members(remote, addresses)
         return members
 
     # -- attributes and values -----------------------------------------------------
@@ -331,7 +337,8 @@ class ReadFrame:
             remote = remote_of(self.h5obj.file)
             if remote is not None:
                 with reading(self.ctx.filename, self.path):
-                    prefetch_members(remote, self.h5obj, names)
+                    addresses = member_addresses(self.h5obj.id, names)
+                    prefetch_members(remote, addresses)
 
     def _later(
         self,

@@ -57,12 +57,17 @@ def member_link(group: h5py.Group, name: str) -> SoftLinkInfo | ExternalLinkInfo
     raise ValueError(f"{location(group)}/{name}: user-defined link type {kind}")
 
 
-def member_links(group: h5py.Group) -> dict[str, int]:
-    """Member name -> link type (hard, soft, external), in one pass, opening none."""
+def member_links(
+    group: h5py.Group, addresses: list[int] | None = None
+) -> dict[str, int]:
+    """Member name -> link type (hard, soft, external), in one pass, opening none;
+    ``addresses``, if given, gets the HDF5 address of each hard-linked member."""
     out: dict[str, int] = {}
 
     def visit(name: bytes, info: Any) -> None:
         out[name.decode("utf-8", "surrogateescape")] = info.type
+        if addresses is not None and info.type == h5l.TYPE_HARD:
+            addresses.append(info.u)
 
     group.id.links.iterate(visit, info=True)
     return out

@@ -181,18 +181,10 @@ def plan(
     return out
 
 
-def member_addresses(gid: Any, names: Iterable[str] | None = None) -> dict[str, int]:
-    """HDF5 address of each hard-linked member of the group ``gid`` (an h5py
-    ``GroupID``; of ``names`` only, if given), from its links: none is opened."""
-    out: dict[str, int] = {}
-    if names is None:
-
-        def visit(name: bytes, info: Any) -> None:
-            if info.type == h5l.TYPE_HARD:
-                out[name.decode("utf-8", "surrogateescape")] = info.u
-
-        gid.links.iterate(visit, info=True)
-        return out
+def member_addresses(gid: Any, names: Iterable[str]) -> list[int]:
+    """HDF5 address of each hard-linked member ``names`` of the group ``gid`` (an
+    h5py ``GroupID``), from its links: none is opened."""
+    out: list[int] = []
     links = gid.links
     for name in names:
         try:
@@ -200,7 +192,7 @@ def member_addresses(gid: Any, names: Iterable[str] | None = None) -> dict[str, 
         except (KeyError, RuntimeError, OSError, ValueError):
             continue  # gone, or not a name HDF5 knows: the read will say
         if info.type == h5l.TYPE_HARD:
-            out[name] = info.u
+            out.append(info.u)
     return out
 
 
@@ -222,16 +214,14 @@ def _advisory(fetch: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @_advisory
-def prefetch_members(
-    handle: Any, group: Any, names: Iterable[str] | None = None, depth: int = 2
-) -> None:
-    """Fetch, in parallel, the bytes around the members ``names`` of ``group``
-    (every hard-linked member if ``None``) of the remote file ``handle`` reads
-    (:class:`~.remote.RemoteFile`), then, ``depth`` levels in all, the member
-    lists of the small groups among them and the bytes around their members.
-    Nothing is opened: the lists are read from the bytes (:mod:`.layout`), so
-    that no header is read before the bytes around it are here."""
-    addresses = list(member_addresses(group.id, names).values())
+def prefetch_members(handle: Any, addresses: list[int], depth: int = 2) -> None:
+    """Fetch, in parallel, the bytes around the objects at HDF5 ``addresses``
+    (the members of a group, see :func:`member_addresses`) of the remote file
+    ``handle`` reads (:class:`~.remote.RemoteFile`), then, ``depth`` levels in
+    all, the member lists of the small groups among them and the bytes around
+    their members. Nothing is opened: the lists are read from the bytes
+    (:mod:`.layout`), so that no header is read before the bytes around it are
+    here."""
     for step in range(depth):
         if not addresses:
             return
