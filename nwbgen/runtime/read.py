@@ -90,6 +90,8 @@ class ReadContext:
         self._models: dict[tuple[int, int], Any] = {}
         self._upgrading: set[tuple[int, int]] = set()
         self._path: str | None = None  # of the object build() hands to a reader
+        #: and that object with its key (asked of HDF5 once an object)
+        self._key: tuple[Any, tuple[int, int]] | None = None
         self._index: ObjectMap | None = None
         #: the read failure :meth:`build` raised last (see _reraise_read_failure)
         self._failure: HDF5ReadError | None = None
@@ -105,6 +107,8 @@ class ReadContext:
         self._searchers: dict[tuple[int, int], SmallFirstSearch] = {}
         #: the file read (its name is asked of HDF5 once)
         self.filename = ""
+        #: the file is open for reading only: datasets keep their shapes
+        self.readonly = False
         #: the :class:`~.hdf5.remote.RemoteFile` a file opened from a URL reads
         #: through (members about to be opened are fetched ahead), else ``None``
         self.remote: Any = None
@@ -219,17 +223,19 @@ class ReadContext:
         expected: type | None,
         fallback: type | None = None,
         path: str | None = None,
+        attrs: dict[str, Any] | None = None,
     ) -> Any:
         """The model of ``h5obj`` (built once): by its ``neurodata_type`` when it has
         one, else as the ``expected`` class. ``path`` is where it lives, when the
-        caller knows (h5py's ``name`` asks HDF5 to search the file for one).
+        caller knows (h5py's ``name`` asks HDF5 to search the file for one);
+        ``attrs``, its attributes, when the caller has read them.
 
         HDF5 failing to read the object (a damaged block) is a
         :class:`~nwbgen.errors.DamagedFileError` naming it (the innermost object
         being read, when one is inside another)."""
         READING.append(path or "")
         try:
-            return self._build(h5obj, expected, fallback, path)
+            return self._build(h5obj, expected, fallback, path, attrs)
         except Exception as exc:
             if not is_hdf5_failure(exc):
                 raise
@@ -246,6 +252,7 @@ class ReadContext:
         expected: type | None,
         fallback: type | None,
         path: str | None,
+        attrs: dict[str, Any] | None = None,
     ) -> Any:
         key = object_key(h5obj)
         model = self._models.get(key)
@@ -263,11 +270,12 @@ class ReadContext:
             self._upgrading.add(key)
             try:
                 object.__setattr__(model, "__class__", expected)
-                self._path = _source_path(model) or path
+                self._path, self._key = _source_path(model) or path, (h5obj, key)
                 return self.readers[expected](self, h5obj, read_attributes(h5obj))
             finally:
                 self._upgrading.discard(key)
-        attrs = read_attributes(h5obj)
+        if attrs is None:
+            attrs = read_attributes(h5obj)
         if path is None:
             path = h5obj.name
         cls = self._class_of(path, attrs, expected, fallback)
@@ -278,7 +286,7 @@ class ReadContext:
             raise UnknownTypeError(
                 f"{location(h5obj)}: no reader for {cls.__module__}.{cls.__name__}"
             )
-        self._path = path
+        self._path, self._key = path, (h5obj, key)
         return reader(self, h5obj, attrs)
 
     def _class_of(
@@ -359,7 +367,8 @@ class ReadContext:
     def begin(self, h5obj: Any, attrs: dict[str, Any], cls: type) -> ReadFrame:
         """Start reading ``h5obj`` as ``cls``: its model is registered (empty) before
         any member is read, so that references back to it (cycles) get it."""
-        key = object_key(h5obj)
+        pending, self._key = self._key, None
+        key = pending[1] if pending and pending[0] is h5obj else object_key(h5obj)
         model = self._models.get(key) if key in self._upgrading else None
         if model is None:
             model = object.__new__(cls)

@@ -169,7 +169,7 @@ class ReadFrame:
         if kind == h5l.TYPE_HARD:
             self.opened = self._child(h5_name)
             with reading(self.source.filename, self.opened):
-                return open_member(self.h5obj, h5_name)
+                return open_member(self.h5obj, h5_name, self.ctx.readonly)
         group = self.h5obj
         if kind not in (h5l.TYPE_SOFT, h5l.TYPE_EXTERNAL):
             self.ctx.violation(
@@ -286,21 +286,24 @@ class ReadFrame:
                     unopened = _Unopened(self, allowed)
                 out.defer(h5_name, unopened.read, unopened.probe)  # type: ignore[attr-defined]
                 continue
-            if kind == h5l.TYPE_HARD:
-                with reading(self.source.filename, self._child(h5_name)):
-                    if not is_typed(self.h5obj, h5_name):
-                        continue  # untyped: stays unknown
-            obj = self._open(h5_name)
-            if obj is None:  # a dangling link: kept as it is stored
-                self._keep_as_stored(h5_name, None)
-                continue
-            if isinstance(obj, ExternalLink):
-                out[h5_name] = obj
-                continue
-            with reading(self.source.filename, self.opened or self._child(h5_name)):
-                typed = has_type(obj)
+            attrs = None  # a hard-linked member's, read once: its type and its read
+            if kind == h5l.TYPE_HARD:  # an eager read's (a lazy one deferred it)
+                obj = self._open(h5_name)
+                with reading(self.source.filename, self.opened or self._child(h5_name)):
+                    attrs = read_attributes(obj)
+                typed = "neurodata_type" in attrs or "data_type" in attrs
+            else:
+                obj = self._open(h5_name)
+                if obj is None:  # a dangling link: kept as it is stored
+                    self._keep_as_stored(h5_name, None)
+                    continue
+                if isinstance(obj, ExternalLink):
+                    out[h5_name] = obj
+                    continue
+                with reading(self.source.filename, self.opened or self._child(h5_name)):
+                    typed = has_type(obj)
             if not typed:
-                self.members[h5_name] = kind  # a link to something untyped
+                self.members[h5_name] = kind  # untyped, or a link to something untyped
                 self.source.links.pop(h5_name, None)
                 continue
             if self.opened:
@@ -314,10 +317,10 @@ class ReadFrame:
                     read = self._later(h5_name, obj, None, base, self.opened)
                 out.defer(h5_name, read)  # type: ignore[attr-defined]
             elif len(allowed) == 1:
-                out[h5_name] = self.ctx.build(obj, allowed[0], path=self.opened)
+                out[h5_name] = self.ctx.build(obj, allowed[0], None, self.opened, attrs)
             else:
                 base = self.ctx.common_base(allowed)
-                model = self.ctx.build(obj, None, base, self.opened)
+                model = self.ctx.build(obj, None, base, self.opened, attrs)
                 if model is None:  # an unknown type no class here fits
                     self._keep_as_stored(h5_name, obj)
                     continue
@@ -449,7 +452,7 @@ class ReadFrame:
             if link is not None:
                 unknown.links[h5_name] = link
             return
-        obj = open_member(group, h5_name)
+        obj = open_member(group, h5_name, self.ctx.readonly)
         path = f"{self.path.rstrip('/')}/{h5_name}"
         if is_typed(group, h5_name):
             self.source.extra_children[h5_name] = self.ctx.build(obj, None, path=path)
@@ -485,7 +488,7 @@ class _Unopened:
         if not frame.h5obj.id.valid:
             raise _closed_before_read(frame.source.filename, path)
         with reading(frame.source.filename, path):  # HDF5 failing: a damaged file
-            obj = open_member(frame.h5obj, h5_name)
+            obj = open_member(frame.h5obj, h5_name, frame.ctx.readonly)
             if not has_type(obj):
                 frame._keep_as_stored(h5_name, obj)
                 return False

@@ -315,6 +315,7 @@ class HDF5IO:
             # one list: members a lazy read reads later add theirs to io.violations
             self._ctx.violations = self.violations
             self._ctx.filename = self.file.filename
+            self._ctx.readonly = self.file.mode == "r"
             self._ctx.remote = remote_of(self.file)
             if self._edit is not None:
                 self._edit.watch(self._ctx)

@@ -7,10 +7,10 @@ from typing import Any
 
 import h5py  # type: ignore[import-untyped]
 import numpy as np
-from h5py import h5, h5a, h5t
+from h5py import h5, h5a
 
 from .references import Dereferencer
-from .values import decode_attribute
+from .values import decode_attribute, memory_type
 
 #: attributes every typed object carries; the writer writes them again
 TYPE_ATTRIBUTES = frozenset({"neurodata_type", "data_type", "namespace", "object_id"})
@@ -42,7 +42,7 @@ def _read_raw_attribute(attr: Any) -> Any:
     dtype = attr.dtype
     if shape is None:
         return h5py.Empty(dtype)
-    mtype = _memory_type(dtype)
+    mtype = memory_type(dtype)
     string = h5py.check_string_dtype(dtype)
     if dtype.subdtype is not None:  # an array type: numpy has no such scalar
         dtype, inner = dtype.subdtype
@@ -58,22 +58,6 @@ def _read_raw_attribute(attr: Any) -> Any:
             )
         values = _as_text(values)
     return values[()] if values.ndim == 0 else values
-
-
-#: HDF5 memory types of plain dtypes, made once: an attribute read is mostly
-#: the calls around it (a third of its time went to making this type again)
-_MEMORY_TYPES: dict[tuple[str, str], Any] = {}
-
-
-def _memory_type(dtype: np.dtype) -> Any:
-    if dtype.fields is not None or dtype.subdtype is not None:
-        return h5t.py_create(dtype)  # fields may carry metadata a key would miss
-    # numpy's == ignores metadata: a reference and a string are both "O"
-    key = (dtype.str, repr(dtype.metadata))
-    found = _MEMORY_TYPES.get(key)
-    if found is None:
-        found = _MEMORY_TYPES[key] = h5t.py_create(dtype)
-    return found
 
 
 def _as_text(values: np.ndarray) -> np.ndarray:

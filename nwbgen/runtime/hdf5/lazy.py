@@ -20,7 +20,7 @@ from h5py._hl import selections  # type: ignore[import-untyped]
 from ..errors import ClosedFileError
 from .files import damaged, is_hdf5_failure
 from .references import Dereferencer
-from .values import Resolve, decode_attribute, decode_values
+from .values import Resolve, decode_attribute, decode_values, memory_type
 
 #: bytes per block when iterating a dataset without a ``rows`` count
 BLOCK_BYTES = 8 << 20
@@ -338,5 +338,18 @@ def read_dataset(
     if scalar and (shape is None or int(np.prod(shape, dtype=np.int64)) <= 1):
         if shape is None:
             return None
-        return decode_attribute(dataset[()], kind, scalar=True, resolve=resolve)
+        raw = read_small(dataset, shape)
+        return decode_attribute(raw, kind, scalar=True, resolve=resolve)
     return LazyArray(dataset, kind, resolve, name=name, filename=filename)
+
+
+def read_small(dataset: h5py.Dataset, shape: tuple[int, ...]) -> Any:
+    """``dataset[()]`` of a dataset of at most one element, through HDF5's
+    low-level read: h5py's selection machinery is most of the cost of reading
+    one value (a compound or array type is read the high-level way)."""
+    dtype = dataset.dtype
+    if dtype.fields is not None or dtype.subdtype is not None:
+        return dataset[()]
+    out = np.zeros(shape, dtype=dtype)
+    dataset.id.read(h5s.ALL, h5s.ALL, out, memory_type(dtype))
+    return out[()]

@@ -28,11 +28,15 @@ def object_key(obj: Any) -> tuple[int, int]:
     return (info.fileno, info.addr)
 
 
-def high_level(oid: Any) -> Any:
-    """The h5py object (dataset, group or named datatype) of a low-level id."""
+def high_level(oid: Any, readonly: bool = False) -> Any:
+    """The h5py object (dataset, group or named datatype) of a low-level id.
+
+    ``readonly``: the file is open for reading only, so a dataset's shape is
+    asked of HDF5 once (h5py keeps it; each ask makes and registers a dataspace),
+    as h5py's own ``group[name]`` does for a file opened ``"r"``."""
     kind = h5i.get_type(oid)
     if kind == h5i.DATASET:
-        return h5py.Dataset(oid)
+        return h5py.Dataset(oid, readonly=readonly)
     if kind == h5i.GROUP:
         return h5py.Group(oid)
     return h5py.Datatype(oid)
@@ -213,9 +217,11 @@ def _single_hard_path(h5f: h5py.File, path: str) -> bool:
     return True
 
 
-def open_member(group: h5py.Group, name: str) -> Any:
-    """The member ``name`` of ``group`` through its hard link, as an h5py object."""
-    return high_level(h5o.open(group.id, name.encode("utf-8", "surrogateescape")))
+def open_member(group: h5py.Group, name: str, readonly: bool = False) -> Any:
+    """The member ``name`` of ``group`` through its hard link, as an h5py object
+    (``readonly``: see :func:`high_level`)."""
+    oid = h5o.open(group.id, name.encode("utf-8", "surrogateescape"))
+    return high_level(oid, readonly)
 
 
 def dereference(ref: Any, holder: Any) -> Any:
