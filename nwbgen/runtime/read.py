@@ -117,6 +117,18 @@ class ReadContext:
             self._by_name.setdefault(type_name, []).append(cls)
 
     # -- entry points -------------------------------------------------------------
+    def release(self) -> None:
+        """Forget the objects read (the file is closed: nothing more is read).
+        A model with a lazy array of references keeps this context through the
+        array's resolver; without this, that cycle keeps every model read."""
+        self._models.clear()
+        self._paths.clear()
+        self._upgrading.clear()
+        self._unopened.clear()
+        self._searchers.clear()
+        self._index = None
+        self._key = None
+
     def read(self, h5obj: Any, expected: type | None = None) -> Any:
         """The model of any HDF5 object: typed objects by their type, else as
         ``expected`` (a model class) says."""

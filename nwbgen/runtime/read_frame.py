@@ -39,7 +39,7 @@ from .hdf5.prefetch import (
     prefetch_members,
 )
 from .hdf5.references import region_selection
-from .hdf5.values import decode_attribute
+from .hdf5.values import TEXT_KINDS, decode_attribute
 from .lazy_children import NOT_A_MEMBER, LazyChildren
 from .source import Source
 
@@ -113,6 +113,9 @@ class ReadFrame:
         if h5_name not in self.attrs:
             return
         raw = self.attrs.pop(h5_name)
+        if type(raw) is str and scalar and kind in TEXT_KINDS:
+            self.values[field] = raw  # most attributes: text, decoded as read
+            return
         dtype = getattr(raw, "dtype", None)
         if dtype is not None and dtype.kind in "biuf":
             self.source.dtypes[h5_name] = dtype
@@ -515,12 +518,13 @@ class _Unopened:
 
 class _Deref:
     """What :func:`read_dataset` and lazy arrays call to resolve references: the
-    context's models, built on first use."""
+    context's models, built on first use. It keeps the frame's context, path and
+    object, not the frame (a lazy array keeps its resolver as long as it lives)."""
 
-    __slots__ = ("frame",)
+    __slots__ = ("ctx", "h5obj", "path")
 
     def __init__(self, frame: ReadFrame) -> None:
-        self.frame = frame
+        self.ctx, self.path, self.h5obj = frame.ctx, frame.path, frame.h5obj
 
     def deref(
         self,
@@ -539,19 +543,17 @@ class _Deref:
         target = dereference(ref, from_obj)
 
         def holder() -> str:  # named only for a violation: h5py's name searches
-            path = self.frame.path if from_obj is self.frame.h5obj else from_obj.name
+            path = self.path if from_obj is self.h5obj else from_obj.name
             return f"{path}" + (f" {where}" if where else "")
 
         if target is None:
-            self.frame.ctx.violation(
-                holder(), "refers to no object (dangling reference)"
-            )
+            self.ctx.violation(holder(), "refers to no object (dangling reference)")
             return None
-        ctx = self.frame.ctx
+        ctx = self.ctx
         model = ctx.known(target)
         if model is not None:
             return _with_region(model, ref, from_obj)
-        path = ctx.path_of(target, near=self.frame.path)
+        path = ctx.path_of(target, near=self.path)
         if not path:
             ctx.violation(holder(), "refers to an unlinked object (dangling)")
             return None

@@ -137,6 +137,8 @@ class HDF5IO:
         it raise :class:`~nwbgen.errors.ClosedFileError` from now on."""
         if self._file is not None and self._owned and self._file.id.valid:
             self._file.close()
+            if self._ctx is not None:  # (a file the caller opened reads on)
+                self._ctx.release()
         close_external_files()
 
     @property

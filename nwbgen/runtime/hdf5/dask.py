@@ -20,8 +20,8 @@ import numpy as np
 
 from ..errors import HDF5ReadError, MissingExtraError, SourceError
 from .lazy import LazyArray
-from .reopen import has_references, reopen_lazy, source_and_path, stamp
-from .values import decode_values
+from .reopen import reopen_lazy, source_and_path, stamp
+from .values import decode_values, has_references
 
 
 def dask_array_module() -> Any:

@@ -20,7 +20,13 @@ from h5py._hl import selections  # type: ignore[import-untyped]
 from ..errors import ClosedFileError
 from .files import damaged, is_hdf5_failure
 from .references import Dereferencer
-from .values import Resolve, decode_attribute, decode_values, memory_type
+from .values import (
+    Resolve,
+    decode_attribute,
+    decode_values,
+    has_references,
+    memory_type,
+)
 
 #: bytes per block when iterating a dataset without a ``rows`` count
 BLOCK_BYTES = 8 << 20
@@ -148,7 +154,7 @@ class LazyArray:
     # other processes ----------------------------------------------------
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        from .reopen import has_references, reopen_lazy, source_and_path
+        from .reopen import reopen_lazy, source_and_path
 
         if self._resolve is not None and has_references(self._dtype):
             raise TypeError(
@@ -329,7 +335,9 @@ def read_dataset(
     """A dataset's value: decoded now when the schema says scalar (and the stored
     value has at most one element), else a :class:`LazyArray` that reads nothing."""
     resolve = None
-    if resolver is not None:
+    # only values that can hold references keep the resolver (and through it
+    # the reader's frame): the models of a numeric array are freed by counting
+    if resolver is not None and has_references(dataset.dtype):
 
         def resolve(ref: Any) -> Any:
             return resolver.deref(ref, dataset)

@@ -14,7 +14,6 @@ import threading
 from typing import Any
 
 import h5py  # type: ignore[import-untyped]
-import numpy as np
 
 from ..errors import ClosedFileError, HDF5PathError, SourceError
 
@@ -63,18 +62,6 @@ def source_and_path(lazy: Any) -> tuple[str, str]:
     # through an external link the dataset is in another file than the reader's
     same = h5f.filename == lazy.filename and lazy.name.startswith("/")
     return source, lazy.name if same else dataset.name
-
-
-def has_references(dtype: np.dtype) -> bool:
-    """``dtype`` holds object or region references (in a field, a sequence...)."""
-    if h5py.check_dtype(ref=dtype) is not None:
-        return True
-    if dtype.names is not None:
-        return any(has_references(dtype[n]) for n in dtype.names)
-    if dtype.subdtype is not None:
-        return has_references(dtype.subdtype[0])
-    vlen = h5py.check_vlen_dtype(dtype)
-    return vlen not in (None, str, bytes) and has_references(np.dtype(vlen))
 
 
 def dataset_at(source: str, path: str) -> h5py.Dataset:

@@ -217,3 +217,15 @@ def memory_type(dtype: np.dtype) -> Any:
     if found is None:
         found = _MEMORY_TYPES[key] = h5t.py_create(dtype)
     return found
+
+
+def has_references(dtype: np.dtype) -> bool:
+    """``dtype`` holds object or region references (in a field, a sequence...)."""
+    if h5py.check_dtype(ref=dtype) is not None:
+        return True
+    if dtype.names is not None:
+        return any(has_references(dtype[n]) for n in dtype.names)
+    if dtype.subdtype is not None:
+        return has_references(dtype.subdtype[0])
+    vlen = h5py.check_vlen_dtype(dtype)
+    return vlen not in (None, str, bytes) and has_references(np.dtype(vlen))
