@@ -3,7 +3,9 @@ copies of it edited with h5py to break it in one way each."""
 
 from __future__ import annotations
 
+import gc
 import shutil
+import weakref
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +70,25 @@ def test_arrays_are_lazy_and_refuse_after_close():
     assert data.shape == (100, 4)  # metadata stays
     with pytest.raises(ClosedFileError, match="closed"):
         data[0]
+
+
+def test_a_closed_files_models_are_freed_without_the_collector():
+    # a lazy array of references (the electrodes' group column) resolves through
+    # the read's context, which holds every model: closing the file lets go
+    path = REPO / "examples" / "ecephys.nwb"
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with HDF5IO(path, lazy=False) as io:
+            nwbfile = io.read()
+            electrodes = nwbfile.general.extracellular_ephys.electrodes
+            assert len(electrodes.group.value) > 0  # a column of references
+            refs = [weakref.ref(nwbfile), weakref.ref(electrodes)]
+        del nwbfile, electrodes
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def test_identity_references_and_links_share_models():
