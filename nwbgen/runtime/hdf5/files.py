@@ -212,20 +212,25 @@ def reading_now() -> str:
     return next((path for path in reversed(READING) if path), "")
 
 
-@contextlib.contextmanager
-def reading(filename: str, path: str) -> Iterator[None]:
+class reading:  # used as a function: ``with reading(file, path):``
     """HDF5's failures inside (see :func:`is_hdf5_failure`) raised as one
     :class:`DamagedFileError` naming ``filename`` and the HDF5 ``path`` being read.
-    An inner ``reading`` names the innermost path; other errors pass unchanged."""
-    READING.append(path)
-    try:
-        yield
-    except Exception as exc:
-        if not is_hdf5_failure(exc):
-            raise
-        raise damaged(filename, path, exc) from None
-    finally:
+    An inner ``reading`` names the innermost path; other errors pass unchanged.
+
+    A class, not a generator: a read enters one for every object it opens."""
+
+    __slots__ = ("filename", "path")
+
+    def __init__(self, filename: str, path: str) -> None:
+        self.filename, self.path = filename, path
+
+    def __enter__(self) -> None:
+        READING.append(self.path)
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         READING.pop()
+        if exc is not None and isinstance(exc, Exception) and is_hdf5_failure(exc):
+            raise damaged(self.filename, self.path, exc) from None
 
 
 #: files opened for external links, by real path, kept open until closed together

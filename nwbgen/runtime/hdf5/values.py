@@ -212,7 +212,8 @@ def memory_type(dtype: np.dtype) -> Any:
     if dtype.fields is not None or dtype.subdtype is not None:
         return h5t.py_create(dtype)  # fields may carry metadata a key would miss
     # numpy's == ignores metadata: a reference and a string are both "O"
-    key = (dtype.str, repr(dtype.metadata))
+    metadata = dtype.metadata
+    key = (dtype.str, "" if metadata is None else repr(metadata))
     found = _MEMORY_TYPES.get(key)
     if found is None:
         found = _MEMORY_TYPES[key] = h5t.py_create(dtype)
