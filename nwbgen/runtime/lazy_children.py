@@ -33,7 +33,8 @@ Probe = Callable[[str], bool]
 
 
 class _Pending:
-    # one small object a member: a group of thousands lists them all
+    # one small object a member, or one for all the members of a group listed
+    # together (a group of thousands lists them all)
     __slots__ = ("probe", "read")
 
     def __init__(self, read: Read, probe: Probe | None) -> None:
@@ -61,6 +62,8 @@ class LazyChildren(dict[str, Any]):
     #: told the names of the members about to be opened together (listed,
     #: counted, read whole), once, before: a remote read fetches them ahead
     _ahead: Callable[[list[str]], None] | None = None
+    #: the names probed (made on the first probe)
+    _probed: set[str] | None = None
 
     def ahead(self, before_all: Callable[[list[str]], None]) -> None:
         """Call ``before_all(names)`` once, the first time the pending members
@@ -81,11 +84,25 @@ class LazyChildren(dict[str, Any]):
         tested (``in``), so a listed name is always one ``[name]`` reads."""
         dict.__setitem__(self, name, _Pending(read, probe))
 
+    def defer_all(self, names: list[str], read: Read, probe: Probe | None) -> None:
+        """:meth:`defer` of each of ``names``, in order, in one step."""
+        dict.update(self, dict.fromkeys(names, _Pending(read, probe)))
+
+    def _unprobed(self, name: str, value: Any) -> bool:
+        return (
+            type(value) is _Pending
+            and value.probe is not None
+            and (self._probed is None or name not in self._probed)
+        )
+
     def _probe(self, name: str) -> bool:
         value = dict.get(self, name)
-        if type(value) is _Pending and value.probe is not None:
-            probe, value.probe = value.probe, None
-            if not probe(name):
+        if isinstance(value, _Pending) and self._unprobed(name, value):
+            if self._probed is None:
+                self._probed = set()
+            self._probed.add(name)
+            assert value.probe is not None
+            if not value.probe(name):
                 dict.pop(self, name, None)
                 return False
         return dict.__contains__(self, name)
@@ -93,7 +110,7 @@ class LazyChildren(dict[str, Any]):
     def _probe_all(self) -> None:
         self._all_next()
         for name, value in list(dict.items(self)):
-            if type(value) is _Pending and value.probe is not None:
+            if self._unprobed(name, value):
                 self._probe(name)
 
     def _resolve(self, name: str, value: Any) -> Any:

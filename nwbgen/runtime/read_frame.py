@@ -279,6 +279,12 @@ class ReadFrame:
         lazy = self.ctx.lazy
         out: dict[str, Any] = LazyChildren() if lazy else {}
         unopened: _Unopened | None = None
+        members = self.members
+        if lazy and members and all(k == h5l.TYPE_HARD for k in members.values()):
+            # the usual group: every member a hard link, listed in one step
+            unopened = _Unopened(self, allowed)
+            out.defer_all(list(members), unopened.read, unopened.probe)  # type: ignore[attr-defined]
+            members.clear()
         for h5_name in list(self.members):
             kind = self.members[h5_name]
             if lazy and kind == h5l.TYPE_HARD:
