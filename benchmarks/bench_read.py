@@ -26,7 +26,7 @@ before the clock starts:
    ``HDF5IO(path).read()``, each the first and then the second read in its
    process (the first includes one-time work: pynwb's type map, nwbgen's model
    import and pydantic schemas); wall and CPU time; ratios pynwb / nwbgen (target
-   >= 5) and nwbgen / h5py floor (target <= 2);
+   >= 5) and nwbgen / h5py floor (target <= 1.3, issue 10);
 2. lazy memory: the rise of the peak RSS during a full nwbgen read over the RSS
    after the imports (peak reset first through /proc/self/clear_refs, read from
    ``VmHWM``; the plain ``ru_maxrss`` difference alongside), for the big and
@@ -37,7 +37,8 @@ before the clock starts:
    only (the ``HDF5IO`` is opened before the clock starts; its open time is
    shown apart), the first call in the process and the median of the next
    ``--inner`` - 1 (each in a newly opened HDF5IO); the 8x / 1x ratio should
-   be about 1.
+   be about 1. And the lazy ``read()`` plus one TimeSeries the same way (target
+   for the next calls: <= 20 ms on both files).
 
 Prints a table and writes benchmarks/results/read.json.
 """
@@ -618,7 +619,7 @@ def main() -> None:
         for which in ("first", "second"):
             for a, b, target in (
                 ("pynwb", "nwbgen", 5),
-                ("nwbgen", "h5py", 2),
+                ("nwbgen", "h5py", 1.3),
                 ("pynwb", "nwbgen_lazy", 5),
             ):
                 wall, cpu = (
@@ -665,7 +666,10 @@ def main() -> None:
             size, target = key.split(":", 1)
             label = f"{target}, {files[size]['objects']} objects"
             first, nxt, opened = (steady[key][k] * 1e3 for k in steady[key])
-            print(f"{label:<52} {first:>9.2f} {nxt:>9.2f} {opened:>9.2f}")
+            note = ""
+            if target == "read()+ts_00000":  # the lazy read's own cost, warm
+                note = "  " + verdict(nxt, 20, True)
+            print(f"{label:<52} {first:>9.2f} {nxt:>9.2f} {opened:>9.2f}{note}")
         lazy_one = ("read()+ts_00000", "read() + one TimeSeries (lazy)")
         for target, what in [*SUBTREES.items(), lazy_one]:
             for k, which in (("first", "first"), ("steady", "next")):
