@@ -7,7 +7,7 @@ from typing import Any
 
 import h5py  # type: ignore[import-untyped]
 import numpy as np
-from h5py import h5, h5a
+from h5py import h5, h5a, h5t
 
 from .references import Dereferencer
 from .values import decode_attribute, memory_type
@@ -37,9 +37,35 @@ def read_attributes(h5obj: Any) -> dict[str, Any]:
     return out
 
 
+#: variable-length text by character set: the dtype h5py reads it as, and the
+#: memory type it reads with
+_VLEN_TEXT = {
+    cset: (dtype, memory_type(dtype))
+    for cset, dtype in (
+        (h5t.CSET_UTF8, h5py.string_dtype("utf-8")),
+        (h5t.CSET_ASCII, h5py.string_dtype("ascii")),
+    )
+}
+
+
 def _read_raw_attribute(attr: Any) -> Any:
+    tid = attr.get_type()
     shape = attr.shape
-    dtype = attr.dtype
+    vlen = None
+    if tid.get_class() == h5t.STRING and tid.is_variable_str():
+        # most attributes: variable-length text, known from three questions of
+        # the type, not from its numpy dtype (which h5py builds anew each time)
+        vlen = _VLEN_TEXT.get(tid.get_cset())
+    if vlen is not None:
+        dtype, mtype = vlen
+        if shape is None:
+            return h5py.Empty(dtype)
+        values = np.zeros(shape, dtype=dtype)
+        attr.read(values, mtype=mtype)
+        if dtype is not _VLEN_TEXT[h5t.CSET_UTF8][0]:
+            return values[()] if values.ndim == 0 else values
+        return _text_of(values)
+    dtype = tid.dtype
     if shape is None:
         return h5py.Empty(dtype)
     mtype = memory_type(dtype)
@@ -50,14 +76,17 @@ def _read_raw_attribute(attr: Any) -> Any:
     values = np.zeros(shape, dtype=dtype)
     attr.read(values, mtype=mtype)
     if string is not None and string.length is None and string.encoding == "utf-8":
-        # variable-length UTF-8 as str, ASCII stays bytes: written back alike
-        if values.ndim == 0:
-            item = values[()]
-            return (
-                item.decode("utf-8", "surrogateescape") if type(item) is bytes else item
-            )
-        values = _as_text(values)
+        return _text_of(values)
     return values[()] if values.ndim == 0 else values
+
+
+def _text_of(values: np.ndarray) -> Any:
+    """Variable-length UTF-8 as read, as ``str`` (ASCII stays ``bytes``: written
+    back alike)."""
+    if values.ndim == 0:
+        item = values[()]
+        return item.decode("utf-8", "surrogateescape") if type(item) is bytes else item
+    return _as_text(values)
 
 
 def _as_text(values: np.ndarray) -> np.ndarray:
