@@ -7,6 +7,7 @@ dask array of it whose tasks reopen the file by themselves (see :mod:`.dask`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -133,7 +134,7 @@ class LazyArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def __len__(self) -> int:
         shape = self.shape
@@ -343,7 +344,7 @@ def read_dataset(
             return resolver.deref(ref, dataset)
 
     shape = dataset.shape
-    if scalar and (shape is None or int(np.prod(shape, dtype=np.int64)) <= 1):
+    if scalar and (shape is None or math.prod(shape) <= 1):
         if shape is None:
             return None
         raw = read_small(dataset, shape)
