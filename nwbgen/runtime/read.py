@@ -216,9 +216,14 @@ class ReadContext:
                 return found
         return None
 
-    def saw(self, h5obj: Any, path: str) -> None:
-        """``h5obj`` lives at ``path`` (a member a frame opened)."""
-        self._paths[object_key(h5obj)] = path
+    def saw(
+        self, h5obj: Any, path: str, key: tuple[int, int] | None = None
+    ) -> tuple[int, int]:
+        """``h5obj`` lives at ``path`` (a member a frame opened); its object key
+        (``key``, when the caller has it) is returned."""
+        key = key or object_key(h5obj)
+        self._paths[key] = path
+        return key
 
     def violation(self, path: str, message: str) -> None:
         self.violations.append(Violation(path, message))
@@ -236,18 +241,20 @@ class ReadContext:
         fallback: type | None = None,
         path: str | None = None,
         attrs: dict[str, Any] | None = None,
+        key: tuple[int, int] | None = None,
     ) -> Any:
         """The model of ``h5obj`` (built once): by its ``neurodata_type`` when it has
         one, else as the ``expected`` class. ``path`` is where it lives, when the
         caller knows (h5py's ``name`` asks HDF5 to search the file for one);
-        ``attrs``, its attributes, when the caller has read them.
+        ``attrs``, its attributes, and ``key``, its object key, when the caller
+        has them.
 
         HDF5 failing to read the object (a damaged block) is a
         :class:`~nwbgen.errors.DamagedFileError` naming it (the innermost object
         being read, when one is inside another)."""
         READING.append(path or "")
         try:
-            return self._build(h5obj, expected, fallback, path, attrs)
+            return self._build(h5obj, expected, fallback, path, attrs, key)
         except Exception as exc:
             if not is_hdf5_failure(exc):
                 raise
@@ -265,8 +272,10 @@ class ReadContext:
         fallback: type | None,
         path: str | None,
         attrs: dict[str, Any] | None = None,
+        key: tuple[int, int] | None = None,
     ) -> Any:
-        key = object_key(h5obj)
+        if key is None:
+            key = object_key(h5obj)
         model = self._models.get(key)
         if model is not None:
             if (

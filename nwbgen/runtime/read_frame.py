@@ -31,7 +31,7 @@ from .hdf5.links import (
     member_links,
     resolve_path,
 )
-from .hdf5.objects import dereference, object_key, open_member
+from .hdf5.objects import dereference, object_key, open_member, open_member_keyed
 from .hdf5.prefetch import (
     SMALL_GROUP,
     fetch_listings,
@@ -62,6 +62,7 @@ class ReadFrame:
         "members",
         "model",
         "opened",
+        "opened_key",
         "path",
         "source",
         "valued",
@@ -81,6 +82,8 @@ class ReadFrame:
         self.model = model
         self.path: str = path or "/"
         self.opened: str | None = None  # path of the member _open() returned last
+        #: and its object key, when it was opened through a hard link
+        self.opened_key: tuple[int, int] | None = None
         self.attrs = dict(attrs)  # consumed as read
         if ctx.remote is not None and isinstance(h5obj, h5py.Group):
             self.members = self._members_fetched_ahead(h5obj)
@@ -166,13 +169,16 @@ class ReadFrame:
         """The member's HDF5 object (links followed), ``None`` if it is absent; an
         external link whose file is missing stays an :class:`ExternalLink`."""
         kind = self.members.pop(h5_name, None)
-        self.opened = None
+        self.opened = self.opened_key = None
         if kind is None:
             return None
         if kind == h5l.TYPE_HARD:
             self.opened = self._child(h5_name)
             with reading(self.source.filename, self.opened):
-                return open_member(self.h5obj, h5_name, self.ctx.readonly)
+                obj, self.opened_key = open_member_keyed(
+                    self.h5obj, h5_name, self.ctx.readonly
+                )
+            return obj
         group = self.h5obj
         if kind not in (h5l.TYPE_SOFT, h5l.TYPE_EXTERNAL):
             self.ctx.violation(
@@ -237,7 +243,8 @@ class ReadFrame:
         """A named subgroup or dataset read as ``cls`` (or the subtype it names)."""
         obj = self._target(field, h5_name)
         if obj is not None:
-            self.values[field] = self.ctx.build(obj, cls, path=self.opened)
+            key = self.opened_key
+            self.values[field] = self.ctx.build(obj, cls, path=self.opened, key=key)
 
     def dataset(self, field: str, h5_name: str, kind: Any, scalar: bool) -> None:
         """A named untyped dataset with no class of its own: its values."""
@@ -315,9 +322,10 @@ class ReadFrame:
                 self.members[h5_name] = kind  # untyped, or a link to something untyped
                 self.source.links.pop(h5_name, None)
                 continue
+            key = self.opened_key
             if self.opened:
                 with reading(self.source.filename, self.opened):
-                    self.ctx.saw(obj, self.opened)
+                    key = self.ctx.saw(obj, self.opened, key)
             if lazy:
                 if len(allowed) == 1:
                     read = self._later(h5_name, obj, allowed[0], None, self.opened)
@@ -326,10 +334,12 @@ class ReadFrame:
                     read = self._later(h5_name, obj, None, base, self.opened)
                 out.defer(h5_name, read)  # type: ignore[attr-defined]
             elif len(allowed) == 1:
-                out[h5_name] = self.ctx.build(obj, allowed[0], None, self.opened, attrs)
+                out[h5_name] = self.ctx.build(
+                    obj, allowed[0], None, self.opened, attrs, key
+                )
             else:
                 base = self.ctx.common_base(allowed)
-                model = self.ctx.build(obj, None, base, self.opened, attrs)
+                model = self.ctx.build(obj, None, base, self.opened, attrs, key)
                 if model is None:  # an unknown type no class here fits
                     self._keep_as_stored(h5_name, obj)
                     continue

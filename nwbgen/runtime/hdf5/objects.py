@@ -217,6 +217,22 @@ def _single_hard_path(h5f: h5py.File, path: str) -> bool:
     return True
 
 
+def open_member_keyed(
+    group: h5py.Group, name: str, readonly: bool = False
+) -> tuple[Any, tuple[int, int]]:
+    """:func:`open_member`, and the member's :func:`object_key`, from the one
+    ``H5Oget_info`` call that also tells which kind of object it is."""
+    oid = h5o.open(group.id, name.encode("utf-8", "surrogateescape"))
+    info = h5o.get_info(oid)
+    if info.type == h5o.TYPE_DATASET:
+        obj = h5py.Dataset(oid, readonly=readonly)
+    elif info.type == h5o.TYPE_GROUP:
+        obj = h5py.Group(oid)
+    else:
+        obj = h5py.Datatype(oid)
+    return obj, (info.fileno, info.addr)
+
+
 def open_member(group: h5py.Group, name: str, readonly: bool = False) -> Any:
     """The member ``name`` of ``group`` through its hard link, as an h5py object
     (``readonly``: see :func:`high_level`)."""
