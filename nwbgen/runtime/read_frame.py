@@ -39,7 +39,7 @@ from .hdf5.prefetch import (
     prefetch_members,
 )
 from .hdf5.references import region_selection
-from .hdf5.values import TEXT_KINDS, decode_attribute
+from .hdf5.values import TEXT_KINDS, decode_attribute, float_value, is_plain_float
 from .lazy_children import NOT_A_MEMBER, LazyChildren
 from .source import Source
 
@@ -118,6 +118,10 @@ class ReadFrame:
         raw = self.attrs.pop(h5_name)
         if type(raw) is str and scalar and kind in TEXT_KINDS:
             self.values[field] = raw  # most attributes: text, decoded as read
+            return
+        if is_plain_float(raw, kind, scalar):  # the next most: a float
+            self.source.dtypes[h5_name] = raw.dtype
+            self.values[field] = float_value(raw)
             return
         dtype = getattr(raw, "dtype", None)
         if dtype is not None and dtype.kind in "biuf":

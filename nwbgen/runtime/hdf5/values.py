@@ -198,8 +198,27 @@ def decode_attribute(
     if isinstance(value, np.bool_) or base_kind(kind) == "bool":
         return bool(value)
     if isinstance(value, np.floating):
-        return float(str(value)) if value.dtype.itemsize < 8 else float(value)
+        return float_value(value)
     return value.item()
+
+
+def float_value(value: np.floating) -> float:
+    """A numpy float as a Python float; a ``float32`` as the shortest decimal
+    that reads back as the same ``float32`` (0.1, not 0.10000000149011612)."""
+    return float(str(value)) if value.dtype.itemsize < 8 else float(value)
+
+
+def is_plain_float(value: Any, kind: Any, scalar: bool | None) -> bool:
+    """:func:`decode_attribute` of ``value`` for ``kind`` is
+    :func:`float_value`: a numpy float scalar, a schema dtype that is neither
+    ``bool`` nor ``isodatetime``, and not to be wrapped in an array."""
+    t = type(value)
+    return (
+        (t is np.float64 or t is np.float32)
+        and scalar is not False
+        and isinstance(kind, str)
+        and base_kind(kind) not in ("bool", "isodatetime")
+    )
 
 
 #: HDF5 memory types of plain dtypes, made once: reading a small value is mostly
