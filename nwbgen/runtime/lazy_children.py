@@ -88,21 +88,21 @@ class LazyChildren(dict[str, Any]):
         """:meth:`defer` of each of ``names``, in order, in one step."""
         dict.update(self, dict.fromkeys(names, _Pending(read, probe)))
 
-    def _unprobed(self, name: str, value: Any) -> bool:
-        return (
-            type(value) is _Pending
-            and value.probe is not None
-            and (self._probed is None or name not in self._probed)
-        )
+    def _unprobed(self, name: str, value: Any) -> Probe | None:
+        """The probe still to run for entry ``name`` (stored as ``value``), if any."""
+        if type(value) is not _Pending or value.probe is None:
+            return None
+        if self._probed is not None and name in self._probed:
+            return None
+        return value.probe
 
     def _probe(self, name: str) -> bool:
-        value = dict.get(self, name)
-        if isinstance(value, _Pending) and self._unprobed(name, value):
+        probe = self._unprobed(name, dict.get(self, name))
+        if probe is not None:
             if self._probed is None:
                 self._probed = set()
             self._probed.add(name)
-            assert value.probe is not None
-            if not value.probe(name):
+            if not probe(name):
                 dict.pop(self, name, None)
                 return False
         return dict.__contains__(self, name)
@@ -110,7 +110,7 @@ class LazyChildren(dict[str, Any]):
     def _probe_all(self) -> None:
         self._all_next()
         for name, value in list(dict.items(self)):
-            if self._unprobed(name, value):
+            if self._unprobed(name, value) is not None:
                 self._probe(name)
 
     def _resolve(self, name: str, value: Any) -> Any:

@@ -19,6 +19,7 @@ from .hdf5.attributes import (
     TYPE_ATTRIBUTES,
     has_type,
     is_typed,
+    names_type,
     read_attributes,
     type_text,
 )
@@ -311,7 +312,7 @@ class ReadFrame:
                 obj = self._open(h5_name)
                 with reading(self.source.filename, self.opened or self._child(h5_name)):
                     attrs = read_attributes(obj)
-                typed = "neurodata_type" in attrs or "data_type" in attrs
+                typed = names_type(attrs)
             else:
                 obj = self._open(h5_name)
                 if obj is None:  # a dangling link: kept as it is stored

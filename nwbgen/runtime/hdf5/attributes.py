@@ -102,7 +102,11 @@ def _as_text(values: np.ndarray) -> np.ndarray:
 
 def has_type(obj: Any) -> bool:
     """The object names its type (``neurodata_type``, or hdmf's ``data_type``)."""
-    attrs = obj.attrs
+    return names_type(obj.attrs)
+
+
+def names_type(attrs: Any) -> bool:
+    """The attributes (as read, or h5py's ``attrs``) name a type."""
     return "neurodata_type" in attrs or "data_type" in attrs
 
 

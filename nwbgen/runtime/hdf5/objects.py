@@ -220,17 +220,11 @@ def _single_hard_path(h5f: h5py.File, path: str) -> bool:
 def open_member_keyed(
     group: h5py.Group, name: str, readonly: bool = False
 ) -> tuple[Any, tuple[int, int]]:
-    """:func:`open_member`, and the member's :func:`object_key`, from the one
-    ``H5Oget_info`` call that also tells which kind of object it is."""
+    """:func:`open_member`, and the member's :func:`object_key` from the member
+    just opened (no second open, no path)."""
     oid = h5o.open(group.id, name.encode("utf-8", "surrogateescape"))
     info = h5o.get_info(oid)
-    if info.type == h5o.TYPE_DATASET:
-        obj = h5py.Dataset(oid, readonly=readonly)
-    elif info.type == h5o.TYPE_GROUP:
-        obj = h5py.Group(oid)
-    else:
-        obj = h5py.Datatype(oid)
-    return obj, (info.fileno, info.addr)
+    return high_level(oid, readonly), (info.fileno, info.addr)
 
 
 def open_member(group: h5py.Group, name: str, readonly: bool = False) -> Any:
