@@ -292,7 +292,9 @@ class ReadContext:
             try:
                 object.__setattr__(model, "__class__", expected)
                 self._path, self._key = _source_path(model) or path, (h5obj, key)
-                return self.readers[expected](self, h5obj, read_attributes(h5obj))
+                if attrs is None:
+                    attrs = read_attributes(h5obj)
+                return self.readers[expected](self, h5obj, attrs)
             finally:
                 self._upgrading.discard(key)
         if attrs is None:

@@ -229,7 +229,7 @@ class reading:  # used as a function: ``with reading(file, path):``
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         READING.pop()
-        if exc is not None and isinstance(exc, Exception) and is_hdf5_failure(exc):
+        if isinstance(exc, Exception) and is_hdf5_failure(exc):
             raise damaged(self.filename, self.path, exc) from None
 
 

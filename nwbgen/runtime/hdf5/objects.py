@@ -222,9 +222,9 @@ def open_member_keyed(
 ) -> tuple[Any, tuple[int, int]]:
     """:func:`open_member`, and the member's :func:`object_key` from the member
     just opened (no second open, no path)."""
-    oid = h5o.open(group.id, name.encode("utf-8", "surrogateescape"))
-    info = h5o.get_info(oid)
-    return high_level(oid, readonly), (info.fileno, info.addr)
+    obj = open_member(group, name, readonly)
+    info = h5o.get_info(obj.id)
+    return obj, (info.fileno, info.addr)
 
 
 def open_member(group: h5py.Group, name: str, readonly: bool = False) -> Any:
