@@ -18,8 +18,12 @@ those bytes (:mod:`.layout`), what lies elsewhere: the blocks the headers
 continue in, the values of small datasets and the heaps of strings (kept with
 raw data: a megabyte away when a file keeps its metadata together), and the
 member lists of the small groups among the members, whose members are fetched
-the same way, one level further. Ranges close together are merged into one
-request, up to :data:`MAX_SPAN` bytes. HDF5 then reads these bytes from memory
+the same way, one level further. Each of these pieces is fetched with the
+window around it, as the members were (:func:`around`): beside a B-tree node, a
+heap or a small value lie the headers of the objects allocated with it, which
+the next round would otherwise ask for in requests of their own (on the 337 MB
+file, 583 requests for a walk without this, 329 with it: one a place). Ranges
+close together are merged into one request, up to :data:`MAX_SPAN` bytes. HDF5 then reads these bytes from memory
 (:class:`Spans`); what falls outside is read as before, a block at a time.
 
 Only for files opened from a URL (:mod:`.remote`); nothing here runs for a
@@ -151,6 +155,19 @@ def windows(offsets: Iterable[int], size: int, spans: Spans) -> list[tuple[int, 
             out[-1] = (out[-1][0], max(out[-1][1], end))
         elif start < end:
             out.append((start, end))
+    return out
+
+
+def around(ranges: Iterable[tuple[int, int]], spans: Spans) -> list[tuple[int, int]]:
+    """``ranges`` of metadata, each not held yet widened to the window around
+    its start (:data:`WINDOW_BEFORE`, :data:`WINDOW_AFTER`): what lies beside a
+    piece of metadata is mostly more of it, which a later round would ask for
+    in a request of its own."""
+    out: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if spans.missing(start, end):
+            start, end = max(start - WINDOW_BEFORE, 0), max(end, start + WINDOW_AFTER)
+        out.append((start, end))
     return out
 
 

@@ -23,7 +23,7 @@ import h5py  # type: ignore[import-untyped]
 from ..errors import SourceError
 from .files import close_at_exit
 from .layout import Sizes, superblock_sizes
-from .prefetch import CONCURRENCY, Spans, plan, windows
+from .prefetch import CONCURRENCY, Spans, around, plan, windows
 
 #: seconds a request may take before the read fails (``NWBGEN_REMOTE_TIMEOUT``)
 DEFAULT_TIMEOUT = 30.0
@@ -180,7 +180,7 @@ class RemoteFile:
         """Fetch the ``[start, end)`` ranges of HDF5 addresses that are not held
         yet, in parallel requests."""
         base = self.base
-        wanted = ((s + base, e + base) for s, e in ranges)
+        wanted = around(((s + base, e + base) for s, e in ranges), self.spans)
         self._fetch(plan(wanted, self.size, self.spans))
 
     def peek(self, address: int, size: int) -> bytes:

@@ -73,6 +73,16 @@ def test_windows_skip_objects_held_and_plans_merge_close_ranges():
     assert plan([(0, 1000)], size, spans) == []  # held
 
 
+def test_metadata_fetched_ahead_brings_the_window_around_it():
+    spans = Spans()
+    spans.add(0, bytes(100_000))
+    before, after = prefetch_module.WINDOW_BEFORE, prefetch_module.WINDOW_AFTER
+    got = prefetch_module.around([(50_000, 50_500), (3_000_000, 3_000_300)], spans)
+    assert got == [(50_000, 50_500), (3_000_000 - before, 3_000_000 + after)]
+    # a range longer than the window keeps its end; none starts before the file
+    assert prefetch_module.around([(1_000, 900_000)], Spans()) == [(0, 900_000)]
+
+
 # -- the member lists, from the bytes ----------------------------------------------
 
 
@@ -340,8 +350,12 @@ def test_a_remote_walk_waits_a_few_times_and_sees_the_local_tree(
         local = _walk(io.read())
     with RangeServer(many_series.parent) as srv:
         url = srv.url(many_series.name)
-        seen, rounds, _ = _remote_walk(url)
+        seen, rounds, requests = _remote_walk(url)
         assert seen == local
+        # a request a place of metadata at most (a series' place lies between
+        # its data and the next one's): what lies beside a piece of metadata is
+        # fetched with it, not asked for again in a later round
+        assert requests <= SERIES, requests
         # the same walk with nothing fetched ahead: HDF5 asks for each header
         # in turn
         monkeypatch.setattr(prefetch_module, "prefetch_members", lambda *a, **k: None)
