@@ -15,11 +15,13 @@ packages) and never generated code: readers register themselves with the context
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
 
+from .collection import collector_paused
 from .errors import (
     DamagedFileError,
     HDF5ReadError,
@@ -252,6 +254,9 @@ class ReadContext:
         HDF5 failing to read the object (a damaged block) is a
         :class:`~nwbgen.errors.DamagedFileError` naming it (the innermost object
         being read, when one is inside another)."""
+        if gc.isenabled():  # the outermost read (see .collection)
+            with collector_paused():
+                return self.build(h5obj, expected, fallback, path, attrs, key)
         READING.append(path or "")
         try:
             return self._build(h5obj, expected, fallback, path, attrs, key)
@@ -416,7 +421,7 @@ class ReadContext:
                     # required, though a builder would make it: absent as read
                     model.__dict__[name] = None
                     self.violation(frame.path, f"{name}: Field required")
-                    frame.source.as_read.add(name)
+                    frame.source.as_read |= {name}
                 for name in _filled_by_builders(cls).difference(values):
                     model.__dict__[name] = None  # pynwb's default, not the file's
             except ValidationError as exc:
@@ -425,7 +430,7 @@ class ReadContext:
                     loc = ".".join(str(p) for p in error["loc"])
                     self.violation(frame.path, f"{loc}: {error['msg']}")
                     if error["loc"]:
-                        frame.source.as_read.add(str(error["loc"][0]))
+                        frame.source.as_read |= {str(error["loc"][0])}
                 _construct_into(model, values)
         else:
             _construct_into(model, values)

@@ -70,7 +70,7 @@ class Source:
     stored_type: tuple[str | None, str] | None = None
     #: fields whose values break the schema, kept as read: a write puts them back
     #: as stored when the schema's dtype cannot hold them
-    as_read: set[str] = field(default_factory=set)
+    as_read: frozenset[str] = frozenset()  # made anew when one is added (rare)
     #: stored as a group though its type is a dataset type: a write puts it back
     #: as a group (its attributes and members), as read
     stored_as_group: bool = False

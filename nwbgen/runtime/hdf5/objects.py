@@ -36,10 +36,39 @@ def high_level(oid: Any, readonly: bool = False) -> Any:
     as h5py's own ``group[name]`` does for a file opened ``"r"``."""
     kind = h5i.get_type(oid)
     if kind == h5i.DATASET:
-        return h5py.Dataset(oid, readonly=readonly)
+        return _dataset(oid, readonly)
     if kind == h5i.GROUP:
         return h5py.Group(oid)
     return h5py.Datatype(oid)
+
+
+#: the attributes ``h5py.Dataset.__init__`` gives a dataset, when they are the
+#: ones :func:`_dataset` knows (checked on the first dataset made)
+_DATASET_FIELDS = frozenset({"_id", "_dxpl", "_readonly", "_cache_props"})
+#: the dataset transfer property list the datasets made here share (``None``:
+#: not made yet; ``False``: this h5py's datasets are made its own way)
+_shared_dxpl: Any = None
+
+
+def _dataset(oid: Any, readonly: bool) -> h5py.Dataset:
+    """``h5py.Dataset(oid, readonly=readonly)``, sharing one default transfer
+    property list: h5py makes each dataset a new one (``H5Pcreate``, most of the
+    cost of making a dataset object: a read makes one a dataset), and a reader
+    never changes it. Only when this h5py's datasets hold exactly what is set
+    here, and not under MPI (whose collective mode changes a dataset's list)."""
+    global _shared_dxpl
+    if not _shared_dxpl:
+        made = h5py.Dataset(oid, readonly=readonly)
+        if _shared_dxpl is None:
+            fits = set(vars(made)) == _DATASET_FIELDS and not h5py.get_config().mpi
+            _shared_dxpl = made._dxpl if fits else False
+        return made
+    dataset = object.__new__(h5py.Dataset)
+    dataset._id = oid  # set one by one: no instance dict made (Python 3.11+)
+    dataset._dxpl = _shared_dxpl
+    dataset._readonly = readonly
+    dataset._cache_props = {}
+    return dataset
 
 
 def location(obj: Any) -> str:

@@ -77,6 +77,19 @@ def test_high_level_location_and_open_member(h5):
     assert object_key(member) == object_key(dset)
 
 
+def test_datasets_made_from_ids_are_h5pys_own_sharing_one_transfer_list(h5):
+    dset = h5.create_dataset("d", data=np.arange(6).reshape(2, 3))
+    made = [high_level(h5o.open(h5.id, b"d"), readonly=True) for _ in range(3)]
+    plain = h5py.Dataset(dset.id, readonly=True)
+    for one in made:
+        assert type(one) is h5py.Dataset
+        assert sorted(vars(one)) == sorted(vars(plain))  # what h5py gives one
+        assert one.shape == (2, 3) and one[1, 1:].tolist() == [4, 5]
+    # the second and later share one list; the first was h5py's own
+    assert made[1]._dxpl is made[2]._dxpl
+    assert made[1]._readonly and not high_level(dset.id)._readonly
+
+
 def test_get_object(h5):
     h5.create_group("present")
     h5["dangling"] = h5py.SoftLink("/nowhere")
