@@ -23,8 +23,9 @@ window around it, as the members were (:func:`around`): beside a B-tree node, a
 heap or a small value lie the headers of the objects allocated with it, which
 the next round would otherwise ask for in requests of their own (on the 337 MB
 file, 583 requests for a walk without this, 329 with it: one a place). Ranges
-close together are merged into one request, up to :data:`MAX_SPAN` bytes. HDF5 then reads these bytes from memory
-(:class:`Spans`); what falls outside is read as before, a block at a time.
+close together are merged into one request, up to :data:`MAX_SPAN` bytes.
+HDF5 then reads these bytes from memory (:class:`Spans`); what falls outside is
+read as before, a block at a time.
 
 Only for files opened from a URL (:mod:`.remote`); nothing here runs for a
 local file.
@@ -149,8 +150,8 @@ def windows(offsets: Iterable[int], size: int, spans: Spans) -> list[tuple[int, 
     for offset in sorted(set(offsets)):
         if not spans.missing(offset, min(offset + HELD, size)):
             continue
-        start = max(offset - WINDOW_BEFORE, 0)
-        end = min(offset + WINDOW_AFTER, size)
+        start, end = window(offset, offset)
+        end = min(end, size)
         if out and start <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], end))
         elif start < end:
@@ -158,17 +159,17 @@ def windows(offsets: Iterable[int], size: int, spans: Spans) -> list[tuple[int, 
     return out
 
 
+def window(start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` widened to the window around its start: from
+    :data:`WINDOW_BEFORE` bytes before it to at least :data:`WINDOW_AFTER` after."""
+    return max(start - WINDOW_BEFORE, 0), max(end, start + WINDOW_AFTER)
+
+
 def around(ranges: Iterable[tuple[int, int]], spans: Spans) -> list[tuple[int, int]]:
     """``ranges`` of metadata, each not held yet widened to the window around
-    its start (:data:`WINDOW_BEFORE`, :data:`WINDOW_AFTER`): what lies beside a
-    piece of metadata is mostly more of it, which a later round would ask for
-    in a request of its own."""
-    out: list[tuple[int, int]] = []
-    for start, end in ranges:
-        if spans.missing(start, end):
-            start, end = max(start - WINDOW_BEFORE, 0), max(end, start + WINDOW_AFTER)
-        out.append((start, end))
-    return out
+    its start (:func:`window`): what lies beside a piece of metadata is mostly
+    more of it, which a later round would ask for in a request of its own."""
+    return [window(s, e) if spans.missing(s, e) else (s, e) for s, e in ranges]
 
 
 def plan(
