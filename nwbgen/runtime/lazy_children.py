@@ -3,11 +3,13 @@
 A group's typed members (the TimeSeries of ``/acquisition``, the modules of
 ``/processing``) are found when the group is read, and each is read as a model
 the first time it is asked for: ``children["x"]``, ``children.values()``,
-iterating ``items()``, comparing. Their names are known from the start, so
-listing them reads nothing below. Each member is read once, through the read's
-context, so identity holds (one Python object per HDF5 object) whichever way it
-is reached first. Reading one after the file is closed is a
-:class:`~nwbgen.errors.ClosedFileError`.
+iterating ``items()``, comparing. Listing them reads nothing below; a local
+read lists their names only when the mapping first is listed, counted, read
+whole or changed (a member asked for by name is looked up alone), so that one
+member of a group of thousands costs what one of a group of ten does. Each
+member is read once, through the read's context, so identity holds (one Python
+object per HDF5 object) whichever way it is reached first. Reading one after
+the file is closed is a :class:`~nwbgen.errors.ClosedFileError`.
 
 A plain ``dict`` to everything else: writers, builders (``group.add``) and
 comparisons see models.
@@ -31,6 +33,10 @@ NOT_A_MEMBER = object()
 #: not reading it; ``False``: it is not, and the probe has kept it as stored
 Probe = Callable[[str], bool]
 
+#: whether a name not listed yet is a member through a hard link (``True``), no
+#: member (``False``) or one through another link (``None``: list them all)
+LookUp = Callable[[str], bool | None]
+
 
 class _Pending:
     # one small object a member, or one for all the members of a group listed
@@ -46,6 +52,14 @@ def is_unread(value: Any) -> bool:
     """Whether ``value``, an entry of a :class:`LazyChildren` as stored
     (``dict.items``), is a member not read yet."""
     return type(value) is _Pending
+
+
+def stored_items(children: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A children mapping's entries as stored (members not read yet left unread,
+    see :func:`is_unread`), every member listed."""
+    if isinstance(children, LazyChildren):
+        children.list_now()
+    return list(dict.items(children))
 
 
 def read_unread(name: str, value: Any) -> Any:
@@ -64,6 +78,55 @@ class LazyChildren(dict[str, Any]):
     _ahead: Callable[[list[str]], None] | None = None
     #: the names probed (made on the first probe)
     _probed: set[str] | None = None
+    #: the listing put off (see list_later): (list them, look one up, read, probe)
+    _later: tuple[Callable[[], None], LookUp, Read, Probe] | None = None
+    #: names found to be no member by type (kept as stored), before the listing
+    _gone: set[str] | None = None
+
+    def list_later(
+        self, lister: Callable[[], None], look_up: LookUp, read: Read, probe: Probe
+    ) -> None:
+        """Members listed by ``lister()`` (through :meth:`defer` and friends) when
+        the mapping is first listed, counted, read whole or changed; till then a
+        name asked for (``[name]``, ``in``, ``get``) is looked up alone by
+        ``look_up`` and, a hard-linked member, read by ``read`` (probed by
+        ``probe``)."""
+        self._later = (lister, look_up, read, probe)
+
+    def list_now(self) -> None:
+        """The listing :meth:`list_later` put off, now (once)."""
+        later = self._later
+        if later is not None:
+            self._later = None
+            try:
+                later[0]()
+            except BaseException:  # a closed or damaged file: said again next time
+                self._later = later
+                raise
+            for name in self._gone or ():
+                dict.pop(self, name, None)
+            self._gone = None
+
+    def _went(self, name: str) -> None:
+        """``name`` is no member by type: gone from the mapping, and from the
+        listing still to come."""
+        dict.pop(self, name, None)
+        if self._later is not None:
+            if self._gone is None:
+                self._gone = set()
+            self._gone.add(name)
+
+    def _look_up(self, name: object) -> None:
+        later = self._later
+        if later is None or not isinstance(name, str) or dict.__contains__(self, name):
+            return
+        if self._gone is not None and name in self._gone:
+            return
+        found = later[1](name)
+        if found is None:
+            self.list_now()
+        elif found:
+            dict.__setitem__(self, name, _Pending(later[2], later[3]))
 
     def ahead(self, before_all: Callable[[list[str]], None]) -> None:
         """Call ``before_all(names)`` once, the first time the pending members
@@ -71,6 +134,7 @@ class LazyChildren(dict[str, Any]):
         self._ahead = before_all
 
     def _all_next(self) -> None:
+        self.list_now()
         if self._ahead is not None:
             before_all, self._ahead = self._ahead, None
             names = self.pending()
@@ -103,7 +167,7 @@ class LazyChildren(dict[str, Any]):
                 self._probed = set()
             self._probed.add(name)
             if not probe(name):
-                dict.pop(self, name, None)
+                self._went(name)
                 return False
         return dict.__contains__(self, name)
 
@@ -117,7 +181,7 @@ class LazyChildren(dict[str, Any]):
         if type(value) is _Pending:
             value = value.read(name)
             if value is NOT_A_MEMBER:
-                dict.pop(self, name, None)
+                self._went(name)
                 raise KeyError(name)
             dict.__setitem__(self, name, value)
         return value
@@ -130,6 +194,7 @@ class LazyChildren(dict[str, Any]):
 
     def pending(self) -> list[str]:
         """The members not read yet."""
+        self.list_now()
         return [k for k, v in dict.items(self) if type(v) is _Pending]
 
     def resolve_all(self) -> None:
@@ -139,6 +204,8 @@ class LazyChildren(dict[str, Any]):
 
     # reading ------------------------------------------------------------------
     def __getitem__(self, name: str) -> Any:
+        if self._later is not None:
+            self._look_up(name)
         return self._resolve(name, dict.__getitem__(self, name))
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -147,6 +214,8 @@ class LazyChildren(dict[str, Any]):
         return default
 
     def __contains__(self, name: object) -> bool:
+        if self._later is not None:
+            self._look_up(name)
         return isinstance(name, str) and self._probe(name)
 
     def __len__(self) -> int:
@@ -177,6 +246,7 @@ class LazyChildren(dict[str, Any]):
         return out
 
     def pop(self, name: str, *default: Any) -> Any:
+        self.list_now()
         if name in self:
             value = self[name]
             dict.pop(self, name)
@@ -198,6 +268,7 @@ class LazyChildren(dict[str, Any]):
     __hash__ = None
 
     def __repr__(self) -> str:
+        self.list_now()
         shown = ", ".join(
             f"{k!r}: <not read yet>" if type(v) is _Pending else f"{k!r}: {v!r}"
             for k, v in dict.items(self)
@@ -206,3 +277,46 @@ class LazyChildren(dict[str, Any]):
 
     def __reduce__(self) -> Any:
         return (dict, (self.items(),))
+
+    # changing: every member listed first, so that none a change removed or
+    # replaced comes back when they are (``|=`` only adds: what is set before
+    # the listing is kept by it)
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.list_now()
+        dict.__setitem__(self, name, value)
+
+    def __delitem__(self, name: str) -> None:
+        self.list_now()
+        dict.__delitem__(self, name)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.list_now()
+        dict.update(self, *args, **kwargs)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        self.list_now()
+        if name not in self:
+            dict.__setitem__(self, name, default)
+        return self[name]
+
+    def popitem(self) -> tuple[str, Any]:
+        self.list_now()
+        name = next(reversed(dict.keys(self)))
+        return name, self.pop(name)
+
+    def clear(self) -> None:
+        self.list_now()
+        dict.clear(self)
+
+    def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
+        return {**self.copy(), **other}
+
+    def __ror__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
+        return {**other, **self.copy()}
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self.keys())
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal

@@ -57,10 +57,10 @@ class ReadFrame:
     """
 
     __slots__ = (
+        "_members",
         "attrs",
         "ctx",
         "h5obj",
-        "members",
         "model",
         "opened",
         "opened_key",
@@ -86,13 +86,27 @@ class ReadFrame:
         #: and its object key, when it was opened through a hard link
         self.opened_key: tuple[int, int] | None = None
         self.attrs = dict(attrs)  # consumed as read
-        if ctx.remote is not None and isinstance(h5obj, h5py.Group):
-            self.members = self._members_fetched_ahead(h5obj)
-        else:
-            self.members = member_links(h5obj) if isinstance(h5obj, h5py.Group) else {}
+        #: member name -> link type, of the members not read yet; a local lazy
+        #: read lists them when first asked (``None`` till then: see children())
+        self._members: dict[str, int] | None = {}
+        if isinstance(h5obj, h5py.Group):
+            if ctx.remote is not None:
+                self._members = self._members_fetched_ahead(h5obj)
+            elif ctx.lazy:
+                self._members = None
+            else:
+                self._members = member_links(h5obj)
         self.source = Source(ctx.filename or h5obj.file.filename, self.path)
         self.values: dict[str, Any] = {"name": self.path.rsplit("/", 1)[-1] or "root"}
         self.valued = False  # value() was asked for: the type is a dataset type
+
+    @property
+    def members(self) -> dict[str, int]:
+        """Member name -> link type, of the members not read yet."""
+        members = self._members
+        if members is None:
+            members = self._members = member_links(self.h5obj)
+        return members
 
     def _members_fetched_ahead(self, group: Any) -> dict[str, int]:
         """The members of ``group`` of a remote file, its member list fetched in
@@ -287,14 +301,90 @@ class ReadFrame:
 
     def children(self, field: str, allowed: tuple[type, ...]) -> None:
         """Every remaining typed member (and link to a typed object), by HDF5 name;
-        in a lazy read, each read when first asked for (:mod:`.lazy_children`)."""
+        in a lazy read, each read when first asked for (:mod:`.lazy_children`).
+        A lazy read of a local group none of whose members were read by name
+        lists them when the mapping is first listed: one member asked for by
+        name costs the same in a group of ten or ten thousand."""
         lazy = self.ctx.lazy
+        if lazy and self._members is None and len(self.h5obj.id) > 0:
+            self._children_later(field, allowed)
+            return
         out: dict[str, Any] = LazyChildren() if lazy else {}
-        unopened: _Unopened | None = None
+        unopened = self._fill_children(out, allowed)
+        listed = dict.__len__(out) > 0  # not len(): that probes a lazy mapping
+        if unopened is not None and self.ctx.remote is not None:
+            out.ahead(self._prefetch)  # type: ignore[attr-defined]
+        if lazy and listed:
+            self.ctx.unopened(self.path, self.h5obj)
+        if listed:
+            self.values[field] = out
+
+    def _children_later(self, field: str, allowed: tuple[type, ...]) -> None:
+        """children() of a lazy read whose members are listed when the mapping
+        first is; a member asked for by name before is looked up alone."""
+        out = LazyChildren()
+        unopened = _Unopened(self, allowed)
+        self._members = {}  # nothing left for end(): the listing keeps its own
+        out.list_later(
+            partial(self._list_children, out, allowed, unopened),
+            self._hard_member,
+            unopened.read,
+            unopened.probe,
+        )
+        self.ctx.unopened(self.path, self.h5obj)
+        self.values[field] = out
+
+    def _hard_member(self, h5_name: str) -> bool | None:
+        """Whether ``h5_name`` is a member of this group through a hard link
+        (``None``: through another kind of link), without listing the others."""
+        group = self.h5obj
+        if not group.id.valid:
+            raise _closed_before_read(self.source.filename, self._child(h5_name))
+        bname = h5_name.encode("utf-8", "surrogateescape")
+        links = group.id.links
+        with reading(self.source.filename, self._child(h5_name)):
+            if not links.exists(bname):
+                return False
+            return True if links.get_info(bname).type == h5l.TYPE_HARD else None
+
+    def _list_children(
+        self, out: LazyChildren, allowed: tuple[type, ...], unopened: _Unopened
+    ) -> None:
+        """The listing :meth:`_children_later` put off: every member not looked
+        up alone yet, in HDF5's order; what is not a member by type is kept as
+        stored, as :meth:`end` keeps it."""
+        if not self.h5obj.id.valid:
+            raise _closed_before_read(self.source.filename, self.path)
+        with reading(self.source.filename, self.path):
+            listed = member_links(self.h5obj)
+        known = dict(dict.items(out))  # looked up by name before
+        dict.clear(out)
+        self._members = {k: v for k, v in listed.items() if k not in known}
+        self._fill_children(out, allowed, unopened)
+        filled = dict(dict.items(out))
+        dict.clear(out)
+        for name in listed:
+            for found in (known, filled):
+                if name in found:
+                    dict.__setitem__(out, name, found.pop(name))
+        dict.update(out, known)
+        dict.update(out, filled)
+        for h5_name in list(self._members):
+            self._keep_unknown(h5_name)
+
+    def _fill_children(
+        self,
+        out: dict[str, Any],
+        allowed: tuple[type, ...],
+        unopened: _Unopened | None = None,
+    ) -> _Unopened | None:
+        """The members of :meth:`children` into ``out``; the members that are
+        none by type stay in :attr:`members`."""
+        lazy = self.ctx.lazy
         members = self.members
         if lazy and members and all(k == h5l.TYPE_HARD for k in members.values()):
             # the usual group: every member a hard link, listed in one step
-            unopened = _Unopened(self, allowed)
+            unopened = unopened or _Unopened(self, allowed)
             out.defer_all(list(members), unopened.read, unopened.probe)  # type: ignore[attr-defined]
             members.clear()
         for h5_name in list(self.members):
@@ -349,13 +439,7 @@ class ReadFrame:
                     self._keep_as_stored(h5_name, obj)
                     continue
                 out[h5_name] = model
-        listed = dict.__len__(out) > 0  # not len(): that probes a lazy mapping
-        if unopened is not None and self.ctx.remote is not None:
-            out.ahead(self._prefetch)  # type: ignore[attr-defined]
-        if lazy and listed:
-            self.ctx.unopened(self.path, self.h5obj)
-        if listed:
-            self.values[field] = out
+        return unopened
 
     def _prefetch(self, names: list[str]) -> None:
         """The members ``names`` of a remote file's group, about to be opened,

@@ -51,7 +51,7 @@ from h5py import h5l
 
 from ...errors import EditError
 from ...runtime.hdf5.links import member_link, member_links
-from ...runtime.lazy_children import is_unread
+from ...runtime.lazy_children import is_unread, stored_items
 from ...runtime.read import ReadContext
 from ...runtime.source import source_of
 
@@ -256,4 +256,4 @@ def is_pending(value: Any) -> bool:
 
 def raw_items(children: Any) -> list[tuple[str, Any]]:
     """A children dict's entries as stored, members not read yet left unread."""
-    return list(dict.items(children)) if isinstance(children, dict) else []
+    return stored_items(children) if isinstance(children, dict) else []

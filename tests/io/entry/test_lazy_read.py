@@ -114,3 +114,80 @@ def test_a_reference_into_an_unopened_group_needs_no_search():
         target = io.file["acquisition"]["raw"]
         assert ctx.path_of(target) == "/acquisition/raw"
         assert ctx._searches == 0  # noqa: SLF001
+
+
+def _with_many_series(tmp_path: Path, count: int = 40) -> Path:
+    """The example file with ``count`` copies of its series in /acquisition, a
+    soft link to one of them and an untyped group beside them."""
+    import shutil
+
+    import h5py
+
+    path = tmp_path / "many.nwb"
+    shutil.copy(REPO / "examples" / "ecephys.nwb", path)
+    with h5py.File(path, "a") as h5:
+        acquisition = h5["acquisition"]
+        table = acquisition["raw/electrodes"].attrs["table"]
+        for i in range(count):
+            acquisition.copy("raw", f"s_{i:04d}")
+            # H5Ocopy does not carry the reference to the electrodes table over
+            acquisition[f"s_{i:04d}/electrodes"].attrs["table"] = table
+        acquisition["alias"] = h5py.SoftLink("/acquisition/s_0003")
+        acquisition.create_group("notes").attrs["who"] = "me"
+    return path
+
+
+def test_one_member_of_a_big_group_is_read_without_listing_the_others(
+    tmp_path: Path,
+):
+    import h5py
+
+    from nwbgen.runtime.source import source_of
+
+    path = _with_many_series(tmp_path)
+    with h5py.File(path, "r") as h5:
+        stored = list(h5["acquisition"])  # HDF5's order
+    with HDF5IO(path, lazy=False) as eager:
+        want = format_tree(eager.read())
+    with HDF5IO(path) as io:
+        nwbfile = io.read()
+        children = nwbfile.acquisition.children
+        one = children["s_0007"]
+        assert "s_0008" in children and "nope" not in children
+        assert "notes" not in children  # untyped: opened, kept as stored
+        with pytest.raises(KeyError):
+            children["nope"]
+        assert children.get("nope") is None
+        # only the names asked for are known yet
+        assert sorted(dict.keys(children)) == ["s_0007", "s_0008"]
+        # listing keeps HDF5's order, the member read, and leaves out the untyped
+        assert list(children) == [n for n in stored if n != "notes"]
+        assert children["s_0007"] is one
+        assert children["alias"] is children["s_0003"]  # a soft link: its target
+        assert format_tree(nwbfile) == want
+        assert sorted(source_of(nwbfile.acquisition).unknown.groups) == ["notes"]
+
+
+def test_a_change_before_the_listing_is_not_undone_by_it(tmp_path: Path):
+    path = _with_many_series(tmp_path, count=5)
+    with HDF5IO(path) as io:
+        children = io.read().acquisition.children
+        del children["s_0001"]
+        assert "s_0001" not in children
+        assert len(children) == 6  # raw, 4 copies left, alias
+        removed = children.pop("s_0002")
+        assert removed.name == "s_0002" and "s_0002" not in list(children)
+    with HDF5IO(path) as io:
+        children = io.read().acquisition.children
+        children.clear()
+        assert dict(children) == {}
+
+
+def test_a_big_group_listed_after_close_is_a_clear_error(tmp_path: Path):
+    path = _with_many_series(tmp_path, count=5)
+    with HDF5IO(path) as io:
+        children = io.read().acquisition.children
+    with pytest.raises(ClosedFileError, match="closed before this member was read"):
+        list(children)
+    with pytest.raises(ClosedFileError, match="closed before this member was read"):
+        children["s_0001"]
