@@ -7,9 +7,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from ..errors import BuildError
+from ..lazy_children import LazyChildren
 from .fields import built, model_classes
 
 
@@ -86,6 +94,15 @@ class NWBModel(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls.__pydantic_parent_namespace__ = _InheritedNames(cls)  # type: ignore[assignment]
+
+    @model_serializer(mode="wrap")
+    def _members_read_first(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """``model_dump()`` and friends: the members a lazy read left for later
+        are read first (pydantic sees a mapping's entries as stored)."""
+        for value in self.__dict__.values():
+            if isinstance(value, LazyChildren):
+                value.resolve_all()
+        return handler(self)
 
     def _repr_html_(self) -> str:
         """A collapsible tree of this object and its members (type, name, shape,

@@ -191,3 +191,23 @@ def test_a_big_group_listed_after_close_is_a_clear_error(tmp_path: Path):
         list(children)
     with pytest.raises(ClosedFileError, match="closed before this member was read"):
         children["s_0001"]
+
+
+def test_model_dump_reads_the_members_left_for_later():
+    from pydantic_core import PydanticSerializationError
+
+    path = REPO / "examples" / "ecephys.nwb"
+    with HDF5IO(path, lazy=False) as eager:
+        want = eager.read().acquisition.model_dump()
+    with HDF5IO(path) as io:
+        acquisition = io.read().acquisition
+        dumped = acquisition.model_dump()
+        assert list(dumped["children"]) == ["raw"]
+        assert dumped["children"]["raw"]["name"] == "raw"
+        assert dumped.keys() == want.keys()
+        assert dumped["children"].keys() == want["children"].keys()
+    with HDF5IO(path) as io:
+        acquisition = io.read().acquisition
+    # pydantic wraps what a serializer raises; the reason and the file stay
+    with pytest.raises(PydanticSerializationError, match="ClosedFileError: .*ecephys"):
+        acquisition.model_dump()
