@@ -306,7 +306,7 @@ class ReadFrame:
         lists them when the mapping is first listed: one member asked for by
         name costs the same in a group of ten or ten thousand."""
         lazy = self.ctx.lazy
-        if lazy and self._members is None and len(self.h5obj.id) > 0:
+        if lazy and self._members is None and _has_members(self.h5obj):
             self._children_later(field, allowed)
             return
         out: dict[str, Any] = LazyChildren() if lazy else {}
@@ -666,6 +666,16 @@ class _Deref:
         if model is None and keep:  # no class fits: as stored (it has a path)
             model = target
         return _with_region(model, ref, from_obj)
+
+
+def _has_members(group: Any) -> bool:
+    """Whether ``group`` has a member, in constant time (``len()`` walks every
+    B-tree node of an old-style group: 30 us at 4,000 members)."""
+    return group.id.links.iterate(_stop) is not None
+
+
+def _stop(_name: bytes) -> bool:
+    return True
 
 
 def _closed_before_read(filename: str, path: str) -> ClosedFileError:
