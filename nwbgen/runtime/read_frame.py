@@ -28,6 +28,7 @@ from .hdf5.lazy import LazyArray, read_dataset
 from .hdf5.links import (
     ExternalLink,
     SoftLinkInfo,
+    link_type,
     member_link,
     member_links,
     resolve_path,
@@ -337,15 +338,13 @@ class ReadFrame:
     def _hard_member(self, h5_name: str) -> bool | None:
         """Whether ``h5_name`` is a member of this group through a hard link
         (``None``: through another kind of link), without listing the others."""
-        group = self.h5obj
-        if not group.id.valid:
+        if not self.h5obj.id.valid:
             raise _closed_before_read(self.source.filename, self._child(h5_name))
-        bname = h5_name.encode("utf-8", "surrogateescape")
-        links = group.id.links
         with reading(self.source.filename, self._child(h5_name)):
-            if not links.exists(bname):
-                return False
-            return True if links.get_info(bname).type == h5l.TYPE_HARD else None
+            kind = link_type(self.h5obj, h5_name)
+        if kind is None:
+            return False
+        return True if kind == h5l.TYPE_HARD else None
 
     def _list_children(
         self, out: LazyChildren, allowed: tuple[type, ...], unopened: _Unopened
@@ -357,18 +356,15 @@ class ReadFrame:
             raise _closed_before_read(self.source.filename, self.path)
         with reading(self.source.filename, self.path):
             listed = member_links(self.h5obj)
-        known = dict(dict.items(out))  # looked up by name before
-        dict.clear(out)
-        self._members = {k: v for k, v in listed.items() if k not in known}
+        # the names looked up alone before stay as they are; the rest are added
+        self._members = {
+            k: v for k, v in listed.items() if not dict.__contains__(out, k)
+        }
         self._fill_children(out, allowed, unopened)
-        filled = dict(dict.items(out))
-        dict.clear(out)
-        for name in listed:
-            for found in (known, filled):
-                if name in found:
-                    dict.__setitem__(out, name, found.pop(name))
-        dict.update(out, known)
-        dict.update(out, filled)
+        entries = dict(dict.items(out))
+        dict.clear(out)  # then again in HDF5's order
+        dict.update(out, {k: entries.pop(k) for k in listed if k in entries})
+        dict.update(out, entries)
         for h5_name in list(self._members):
             self._keep_unknown(h5_name)
 

@@ -34,7 +34,12 @@ from h5py import h5l, h5o
 
 from ...errors import EditError
 from ...runtime.hdf5.encode import encode_values, parse_kind, safe_cast
-from ...runtime.hdf5.links import ExternalLink, ExternalLinkInfo, SoftLinkInfo
+from ...runtime.hdf5.links import (
+    ExternalLink,
+    ExternalLinkInfo,
+    SoftLinkInfo,
+    link_type,
+)
 from ...runtime.hdf5.objects import ObjectMap
 from ...runtime.hdf5.references import (
     read_addresses,
@@ -239,11 +244,10 @@ class Planner:
         self._relink(model, name)
         if stored is None:
             group = self.h5f[parent]
-            bname = name.encode("utf-8", "surrogateescape")
-            if group.id.links.exists(bname):
-                if group.id.links.get_info(bname).type == h5l.TYPE_HARD:
-                    if h5o.get_info(h5o.open(group.id, bname)).rc == 1:
-                        self.plan.removed.append(path)
+            if link_type(group, name) == h5l.TYPE_HARD:
+                bname = name.encode("utf-8", "surrogateescape")
+                if h5o.get_info(h5o.open(group.id, bname)).rc == 1:
+                    self.plan.removed.append(path)
 
     def member(
         self,

@@ -33,6 +33,14 @@ class ExternalLinkInfo:
     path: str
 
 
+def link_type(group: h5py.Group, name: str) -> int | None:
+    """The type of the link ``name`` of ``group`` (``h5l.TYPE_HARD``, ...), or
+    ``None`` when it has no member ``name``; the link only, never its target."""
+    bname = name.encode("utf-8", "surrogateescape")
+    links = group.id.links
+    return links.get_info(bname).type if links.exists(bname) else None
+
+
 def member_link(group: h5py.Group, name: str) -> SoftLinkInfo | ExternalLinkInfo | None:
     """How ``name`` is linked in ``group``: ``None`` for an ordinary (hard) member.
 
@@ -41,9 +49,9 @@ def member_link(group: h5py.Group, name: str) -> SoftLinkInfo | ExternalLinkInfo
     """
     bname = name.encode("utf-8", "surrogateescape")
     links = group.id.links
-    if not links.exists(bname):
+    kind = link_type(group, name)
+    if kind is None:
         raise KeyError(f"{location(group)}: no member {name!r}")
-    kind = links.get_info(bname).type
     if kind == h5l.TYPE_HARD:
         return None
     if kind == h5l.TYPE_SOFT:
